@@ -1,0 +1,24 @@
+@{
+    RootModule           = 'TacotronRecovery.Cmdlets.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5f0c7f0e-2b7a-4f59-9a61-3c4d0e7b9a12'
+    Author               = 'TacotronRecovery contributors'
+    CompanyName          = 'TacotronRecovery'
+    Copyright            = '(c) TacotronRecovery contributors. MIT License.'
+    Description          = 'Trains Tacotron 2 text-to-speech models with TorchSharp and keeps the trainings alive: health checks, automatic recovery, Telegram alerts.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('TacotronRecovery.format.ps1xml')
+    CmdletsToExport      = @(
+        'Test-TacotronEnvironment'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Tacotron2', 'TTS', 'TorchSharp', 'MachineLearning', 'Recovery')
+            LicenseUri = 'https://opensource.org/licenses/MIT'
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Runs;
+
+namespace TacotronRecovery.Commands;
+
+/// <summary>
+/// <para type="synopsis">Reports whether this machine can train: OS, .NET, PowerShell, TorchSharp and libtorch, CPU threads, CUDA, free disk.</para>
+/// <para type="description">Starts the engine process once to load libtorch and run a tensor operation, so a broken native
+/// install shows up here rather than in the middle of a training. Emits one EnvironmentReport whose Verdict says
+/// in one line whether training can start.</para>
+/// <example><code>Test-TacotronEnvironment</code><para>Shows the report.</para></example>
+/// <example><code>if (-not (Test-TacotronEnvironment).LibTorchLoaded) { throw 'libtorch is broken' }</code><para>Guard a script.</para></example>
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "TacotronEnvironment")]
+[OutputType(typeof(EnvironmentReport))]
+public sealed class TestTacotronEnvironmentCommand : PSCmdlet
+{
+    /// <summary>
+    /// <para type="description">Folder where runs are written; its free space is reported. Default: ./runs.</para>
+    /// </summary>
+    [Parameter(Position = 0)]
+    public string RunsPath { get; set; } = "runs";
+
+    /// <inheritdoc />
+    protected override void EndProcessing()
+    {
+        var runs = GetUnresolvedProviderPathFromPSPath(RunsPath);
+        EngineInfo info;
+        try
+        {
+            var (code, stdout, stderr) = EngineHost.Run(TimeSpan.FromMinutes(2), "env");
+            info = code == 0
+                ? JsonSerializer.Deserialize<EngineInfo>(stdout.Trim().Split('\n').Last(), EngineHost.Json) ?? new EngineInfo { Error = "empty engine answer" }
+                : new EngineInfo { Error = $"engine exited with {code}: {stderr.Trim()}" };
+        }
+        catch (Exception e) when (e is FileNotFoundException or TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception or JsonException)
+        {
+            info = new EngineInfo { Error = e.Message };
+        }
+
+        var probe = runs;
+        while (!Directory.Exists(probe) && Path.GetDirectoryName(probe) is { } parent) probe = parent;
+        double freeGb = 0;
+        try { freeGb = Math.Round(new DriveInfo(probe).AvailableFreeSpace / 1e9, 1); } catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { }
+
+        string verdict = !info.LibTorchLoaded
+            ? $"Not ready: libtorch did not load ({info.Error})."
+            : freeGb is > 0 and < 2
+                ? $"Ready on {(info.CudaAvailable ? "CUDA" : "CPU")}, but only {freeGb} GB free at {runs}."
+                : $"Ready: training runs on {(info.CudaAvailable ? $"CUDA ({string.Join(", ", info.CudaDevices)})" : $"CPU with {info.TorchThreads} threads")}.";
+
+        WriteObject(new EnvironmentReport
+        {
+            OS = RuntimeInformation.OSDescription,
+            DotNet = RuntimeInformation.FrameworkDescription,
+            PowerShell = ((Hashtable)SessionState.PSVariable.GetValue("PSVersionTable"))["PSVersion"]?.ToString() ?? "",
+            TorchSharp = info.TorchSharpVersion,
+            LibTorch = info.LibTorchVersion,
+            LibTorchLoaded = info.LibTorchLoaded,
+            CpuThreads = Environment.ProcessorCount,
+            TorchThreads = info.TorchThreads,
+            CudaAvailable = info.CudaAvailable,
+            CudaDevices = info.CudaDevices.ToArray(),
+            RunsPath = runs,
+            FreeDiskGB = freeGb,
+            Verdict = verdict,
+        });
+    }
+}
