@@ -36,15 +36,22 @@ param(
     [string] $Configuration = 'Release',
     [switch] $Cuda,
     [string] $Filter,
+    # test: only the xunit projects whose name contains this text (e.g. Core); 'Pester' runs only Pester.
+    [string] $Only,
     [string] $Preset = 'small',
     [int] $Threads = 1,
-    [int] $Steps = 5
+    [int] $Steps = 5,
+    # Where build outputs go (module at <Output>/module/TacotronRecovery). Default: ./out.
+    [string] $Output,
+    # Optional dotnet --artifacts-path, so that parallel builds of one tree do not share bin/ and obj/.
+    [string] $ArtifactsPath = $env:TACOTRON_ARTIFACTS
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $Root = $PSScriptRoot
-$Out = Join-Path $Root 'out'
+$Out = if ($Output) { [System.IO.Path]::GetFullPath($Output) } else { Join-Path $Root 'out' }
+$ArtifactArgs = if ($ArtifactsPath) { @('--artifacts-path', [System.IO.Path]::GetFullPath($ArtifactsPath)) } else { @() }
 $ModuleDir = Join-Path $Out 'module/TacotronRecovery'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
@@ -72,14 +79,14 @@ function Invoke-Build {
         $cudaArgs = @('-p:TacotronCuda=true')
     }
     Write-Host "build: $Configuration -> $ModuleDir"
-    Invoke-Native dotnet (@('build', (Join-Path $Root 'TacotronRecovery.slnx'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:ErrorsOnly') + $cudaArgs)
+    Invoke-Native dotnet (@('build', (Join-Path $Root 'TacotronRecovery.slnx'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:ErrorsOnly') + $cudaArgs + $ArtifactArgs)
     New-Item -ItemType Directory -Force -Path $ModuleDir | Out-Null
     # RID-specific, flat layouts: pwsh ignores a module's deps.json, so natives (SkiaSharp for plots; libtorch in
     # the engine) must sit next to the assemblies that load them.
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/TacotronRecovery.Cmdlets'), '-c', $Configuration, '-r', (Get-Rid), '--self-contained', 'false',
-        '-o', $ModuleDir, '--nologo', '-v', 'q', '-clp:ErrorsOnly')
+    Invoke-Native dotnet (@('publish', (Join-Path $Root 'src/TacotronRecovery.Cmdlets'), '-c', $Configuration, '-r', (Get-Rid), '--self-contained', 'false',
+        '-o', $ModuleDir, '--nologo', '-v', 'q', '-clp:ErrorsOnly') + $ArtifactArgs)
     Invoke-Native dotnet (@('publish', (Join-Path $Root 'src/TacotronRecovery.Host'), '-c', $Configuration, '-r', (Get-Rid), '--self-contained', 'false',
-            '-o', (Join-Path $ModuleDir 'engine'), '--nologo', '-v', 'q', '-clp:ErrorsOnly') + $cudaArgs)
+            '-o', (Join-Path $ModuleDir 'engine'), '--nologo', '-v', 'q', '-clp:ErrorsOnly') + $cudaArgs + $ArtifactArgs)
     Copy-Item (Join-Path $Root 'module/*') $ModuleDir -Recurse -Force
     Write-Host "build: module ready at $ModuleDir"
 }
@@ -113,13 +120,13 @@ function Invoke-Test {
     New-Item -ItemType Directory -Force -Path $results | Out-Null
     $passed = 0; $failed = 0; $skipped = 0
 
-    foreach ($proj in Get-ChildItem (Join-Path $Root 'tests/Unit') -Recurse -Filter *.Tests.csproj) {
+    foreach ($proj in Get-ChildItem (Join-Path $Root 'tests/Unit') -Recurse -Filter *.Tests.csproj | Where-Object { -not $Only -or ($Only -ne 'Pester' -and $_.BaseName -like "*$Only*") }) {
         $name = $proj.BaseName
         Write-Host "`n== xunit: $name"
-        $args = @('test', $proj.FullName, '-c', $Configuration, '--no-build', '--nologo',
-            '--logger', "trx;LogFileName=$name.trx", '--results-directory', $results)
-        if ($Filter) { $args += @('--filter', "FullyQualifiedName~$Filter") }
-        & dotnet @args
+        $testArgs = @('test', $proj.FullName, '-c', $Configuration, '--no-build', '--nologo',
+            '--logger', "trx;LogFileName=$name.trx", '--results-directory', $results) + $ArtifactArgs
+        if ($Filter) { $testArgs += @('--filter', "FullyQualifiedName~$Filter") }
+        & dotnet @testArgs
         $exit = $LASTEXITCODE
         $trx = Join-Path $results "$name.trx"
         if (-not (Test-Path $trx)) {
@@ -130,6 +137,7 @@ function Invoke-Test {
     $x = Read-TrxCounts $results
     $passed += $x.Passed; $failed += $x.Failed; $skipped += $x.Skipped
 
+    if ($Only -and $Only -ne 'Pester') { $pesterJson = $null } else {
     Write-Host "`n== Pester"
     $pester = Get-PesterModulePath
     $pesterJson = Join-Path $results 'pester.json'
@@ -160,6 +168,7 @@ $(if ($Filter) { "`$c.Filter.FullName = '*$Filter*'" })
     } else {
         Write-Host 'Pester produced no results; counted as one failure.'
         $failed += 1
+    }
     }
 
     $line = "$passed passed, $failed failed"

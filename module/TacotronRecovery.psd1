@@ -8,9 +8,32 @@
     Description          = 'Trains Tacotron 2 text-to-speech models with TorchSharp and keeps the trainings alive: health checks, automatic recovery, Telegram alerts.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('TacotronRecovery.format.ps1xml')
+    FormatsToProcess     = @(
+        'TacotronRecovery.format.ps1xml'
+        'formats/Data.format.ps1xml'
+        'formats/Alerts.format.ps1xml'
+        'formats/Runs.format.ps1xml'
+        'formats/Health.format.ps1xml'
+        'formats/Recovery.format.ps1xml'
+        'formats/Training.format.ps1xml'
+    )
     CmdletsToExport      = @(
         'Test-TacotronEnvironment'
+        'Test-TacotronDataset'
+        'Start-TacotronTraining'
+        'Stop-TacotronTraining'
+        'Get-TacotronRun'
+        'Get-TacotronCheckpoint'
+        'Get-TrainingMetrics'
+        'Test-LossHealth'
+        'Get-AttentionDiagnostics'
+        'Export-TacotronPlot'
+        'Invoke-EmergencyRecovery'
+        'Send-TrainingAlert'
+        'Invoke-TacotronSynthesis'
+        'Import-TacotronCheckpoint'
+        'Export-TacotronCheckpoint'
+        'Invoke-TacotronForward'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

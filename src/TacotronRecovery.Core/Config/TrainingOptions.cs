@@ -1,0 +1,54 @@
+namespace TacotronRecovery.Core.Config;
+
+/// <summary>Optimiser, schedule, batching, validation and checkpointing.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Stop after this many optimizer steps (skipped steps count too).</summary>
+    public int MaxSteps { get; init; } = 100_000;
+    /// <summary>Utterances per batch.</summary>
+    public int BatchSize { get; init; } = 16;
+    /// <summary>adam or adamw.</summary>
+    public string Optimizer { get; init; } = "adam";
+    /// <summary>Peak learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Weight decay (L2 for adam, decoupled for adamw).</summary>
+    public double WeightDecay { get; init; } = 1e-6;
+    /// <summary>constant, or warmup_decay (linear warm-up, then exponential decay).</summary>
+    public string LrSchedule { get; init; } = "constant";
+    /// <summary>warmup_decay: warm-up steps.</summary>
+    public int WarmupSteps { get; init; } = 0;
+    /// <summary>warmup_decay: step where decay starts.</summary>
+    public int DecayStartStep { get; init; } = 10_000;
+    /// <summary>warmup_decay: the rate is multiplied by this every <see cref="DecayEverySteps"/> steps.</summary>
+    public double DecayRate { get; init; } = 0.5;
+    /// <summary>warmup_decay: decay period.</summary>
+    public int DecayEverySteps { get; init; } = 20_000;
+    /// <summary>warmup_decay: lowest learning rate.</summary>
+    public double MinLearningRate { get; init; } = 1e-5;
+    /// <summary>Gradient clipping threshold (global L2 norm).</summary>
+    public double GradClipThreshold { get; init; } = 1.0;
+    /// <summary>BCE positive weight of the gate loss (stop frames are rare).</summary>
+    public double GatePosWeight { get; init; } = 1.0;
+    /// <summary>Random seed (data order, dropout, initialisation).</summary>
+    public int Seed { get; init; } = 1234;
+    /// <summary>auto, cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "auto";
+    /// <summary>Torch intra-op threads; 0 = number of cores.</summary>
+    public int Threads { get; init; } = 0;
+    /// <summary>Mixed precision (bf16/fp16 casting with loss scaling). Safe mode turns it off.</summary>
+    public bool MixedPrecision { get; init; } = false;
+    /// <summary>Maximum-mutual-information auxiliary loss flag. Kept as a flag; safe mode turns it off.</summary>
+    public bool Mmi { get; init; } = false;
+    /// <summary>Validation (teacher-forced losses + free-running synthesis) every N steps.</summary>
+    public int ValidationEverySteps { get; init; } = 500;
+    /// <summary>Held-out sentences synthesised free-running at each validation.</summary>
+    public int ValidationSentences { get; init; } = 4;
+    /// <summary>Checkpoint every N steps.</summary>
+    public int CheckpointEverySteps { get; init; } = 500;
+    /// <summary>Checkpoints kept (besides best and last-good).</summary>
+    public int KeepCheckpoints { get; init; } = 5;
+    /// <summary>Training-batch alignment metrics every N steps (alignment.jsonl).</summary>
+    public int AlignmentEverySteps { get; init; } = 50;
+    /// <summary>Write TensorBoard event files.</summary>
+    public bool TensorBoard { get; init; } = true;
+}

@@ -1,0 +1,72 @@
+namespace TacotronRecovery.Core.Runs;
+
+/// <summary>
+/// Layout of one run directory, the contract between the engine, the cmdlets and users' scripts:
+/// <code>
+/// runs/&lt;name&gt;/
+///   config.yaml      effective config (secrets redacted)
+///   run.json         state: pid, status, started, step
+///   metrics.jsonl    one StepMetrics per step
+///   alignment.jsonl  AlignmentMetrics every N steps and at validation
+///   events.jsonl     TrainingEvent records
+///   checkpoints/     step-000500.ckpt + manifest.json
+///   plots/           alignment-step-000500.png, metrics.png
+///   tensorboard/     event files
+///   training.log     human log
+///   outbox/          alerts not (yet) sent
+///   engine.lock      held by the one engine writing the run
+/// </code>
+/// </summary>
+public sealed class RunDirectory
+{
+    /// <summary>A run directory at <paramref name="path"/> (not created).</summary>
+    public RunDirectory(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Name = System.IO.Path.GetFileName(Path.TrimEnd(System.IO.Path.DirectorySeparatorChar));
+    }
+
+    /// <summary>Full path of the run directory.</summary>
+    public string Path { get; }
+    /// <summary>Run name (the folder name).</summary>
+    public string Name { get; }
+    /// <summary>Effective config (secrets redacted).</summary>
+    public string ConfigFile => Combine("config.yaml");
+    /// <summary>Run state.</summary>
+    public string StateFile => Combine("run.json");
+    /// <summary>Step metrics.</summary>
+    public string MetricsFile => Combine("metrics.jsonl");
+    /// <summary>Alignment metrics.</summary>
+    public string AlignmentFile => Combine("alignment.jsonl");
+    /// <summary>Events.</summary>
+    public string EventsFile => Combine("events.jsonl");
+    /// <summary>Human log.</summary>
+    public string LogFile => Combine("training.log");
+    /// <summary>Lock held by the engine writing this run.</summary>
+    public string LockFile => Combine("engine.lock");
+    /// <summary>Checkpoints folder.</summary>
+    public string CheckpointsDir => Combine("checkpoints");
+    /// <summary>Checkpoint manifest.</summary>
+    public string ManifestFile => System.IO.Path.Combine(CheckpointsDir, "manifest.json");
+    /// <summary>Plots folder.</summary>
+    public string PlotsDir => Combine("plots");
+    /// <summary>TensorBoard folder.</summary>
+    public string TensorBoardDir => Combine("tensorboard");
+    /// <summary>Unsent alerts.</summary>
+    public string OutboxDir => Combine("outbox");
+
+    /// <summary>File name of the checkpoint at <paramref name="step"/>: <c>step-000500.ckpt</c>.</summary>
+    public string CheckpointPath(int step) => System.IO.Path.Combine(CheckpointsDir, $"step-{step:D6}.ckpt");
+
+    /// <summary>File name of the attention plot at <paramref name="step"/>.</summary>
+    public string AlignmentPlotPath(int step) => System.IO.Path.Combine(PlotsDir, $"alignment-step-{step:D6}.png");
+
+    /// <summary>Creates the directory and its sub-folders.</summary>
+    public RunDirectory Create()
+    {
+        foreach (var d in new[] { Path, CheckpointsDir, PlotsDir, TensorBoardDir, OutboxDir }) Directory.CreateDirectory(d);
+        return this;
+    }
+
+    private string Combine(string file) => System.IO.Path.Combine(Path, file);
+}
