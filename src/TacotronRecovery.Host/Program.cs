@@ -1,39 +1,75 @@
 using System.Text.Json;
-using TacotronRecovery.Engine.Device;
+using TacotronRecovery.Core.Config;
+using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Engine.Checkpoints;
+using TacotronRecovery.Engine.Runtime;
+using TacotronRecovery.Host.Verbs;
 
 namespace TacotronRecovery.Host;
 
 /// <summary>
 /// Engine process entry point. One verb per invocation; JSON lines on stdout, human text on stderr.
-/// Exit codes: 0 success, 1 failure, 2 usage error.
+/// Exit codes: 0 ok, 1 error, 2 usage, 3 recovery exhausted, 4 run locked, 5 bad input (config, data, checkpoint).
 /// </summary>
 public static class Program
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private const string Usage = """
+        usage: TacotronRecovery.Host <verb> [options]
+          env          report the torch runtime as one JSON line
+          train        train one run in this process
+                       --config F --run NAME|DIR --runs-root DIR --dataset DIR --preset nvidia|small|demo
+                       --max-steps N --device auto|cpu|cuda --threads N --resume --checkpoint F --quiet
+          supervise    like train, but restarts a dying engine from the last good checkpoint
+          synthesize   --checkpoint F --text "..." --out F.wav [--plot F.png]
+        exit codes: 0 ok, 1 error, 2 usage, 3 recovery exhausted, 4 run locked, 5 bad input
+        """;
 
     public static int Main(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            Console.Error.WriteLine("usage: TacotronRecovery.Host <verb> [options]\n  env    report the torch runtime as one JSON line");
-            return args.Length == 0 ? 2 : 0;
+            Console.Error.WriteLine(Usage);
+            return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
         }
         try
         {
+            var rest = args.Skip(1);
             switch (args[0])
             {
                 case "env":
-                    Console.Out.WriteLine(JsonSerializer.Serialize(TorchRuntime.Describe(), Json));
-                    return 0;
+                    Console.Out.WriteLine(JsonSerializer.Serialize(TorchRuntime.Describe(), RunJson.Options));
+                    return ExitCodes.Ok;
+                case "train":
+                    return TrainVerb.Run(new Arguments(rest, "resume", "quiet"));
+                case "supervise":
+                    return SuperviseVerb.Run(new Arguments(rest, "resume", "quiet"));
+                case "synthesize":
+                    return SynthesizeVerb.Run(new Arguments(rest));
                 default:
-                    Console.Error.WriteLine($"Unknown verb '{args[0]}'. Run with --help for the list.");
-                    return 2;
+                    Console.Error.WriteLine($"Unknown verb '{args[0]}'.\n{Usage}");
+                    return ExitCodes.Usage;
             }
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (RunDataException e) when (e.ErrorId == "RunLocked")
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Locked;
+        }
+        catch (Exception e) when (e is ConfigException or CheckpointCorruptException or DataLoadException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine(e.StackTrace);
+            return ExitCodes.Error;
         }
     }
 }

@@ -39,4 +39,6 @@ public sealed record RecoveryOptions
     public int MaxRestarts { get; init; } = 3;
     /// <summary>Rollbacks allowed before recovery is exhausted.</summary>
     public int MaxRollbacks { get; init; } = 6;
+    /// <summary>Attention re-initialisations (after rolling back to the last well-aligned checkpoint) allowed before recovery is exhausted.</summary>
+    public int MaxAttentionRetries { get; init; } = 2;
 }

@@ -30,4 +30,6 @@ public sealed record AlignmentMetrics
     public double? ValidationMelLoss { get; init; }
     /// <summary>Quality score, 0..100 %.</summary>
     public double Quality { get; init; }
+    /// <summary>Share of utterances whose attention reached the last tokens long before the audio ended and stayed there (end-of-sentence stall), when measured.</summary>
+    public double? EndStallRate { get; init; }
 }

@@ -44,6 +44,8 @@ public sealed class RunDirectory
     public string LogFile => Combine("training.log");
     /// <summary>Lock held by the engine writing this run.</summary>
     public string LockFile => Combine("engine.lock");
+    /// <summary>Stop request: written by Stop-TacotronTraining; the engine checkpoints and stops within one step.</summary>
+    public string StopRequestFile => Combine("stop.request");
     /// <summary>Checkpoints folder.</summary>
     public string CheckpointsDir => Combine("checkpoints");
     /// <summary>Checkpoint manifest.</summary>

@@ -1,0 +1,51 @@
+namespace TacotronRecovery.Core.Checkpoints;
+
+/// <summary>A checkpoint chosen as a restore target, with the candidates rejected on the way.</summary>
+/// <param name="Entry">The chosen entry.</param>
+/// <param name="Path">Its file.</param>
+/// <param name="Verification">Its (successful) verification.</param>
+/// <param name="Rejected">Newer candidates whose files failed verification, newest first (log them).</param>
+public sealed record CheckpointSelection(CheckpointEntry Entry, string Path, CheckpointVerification Verification,
+    IReadOnlyList<CheckpointVerification> Rejected);
+
+/// <summary>
+/// Chooses restore targets. Every choice verifies the file (size and SHA-256) and walks back to older candidates
+/// when the newest one is missing, truncated or tampered, so a corrupt checkpoint is never loaded.
+/// </summary>
+public static class CheckpointSelector
+{
+    /// <summary>The newest Good checkpoint that verifies, or null when none does.</summary>
+    public static CheckpointSelection? SelectLastGood(CheckpointManifest manifest) =>
+        FirstVerified(manifest, manifest.Entries.Where(e => e.Good).Reverse());
+
+    /// <summary>The newest WellAligned checkpoint that verifies, or null.</summary>
+    public static CheckpointSelection? SelectLastWellAligned(CheckpointManifest manifest) =>
+        FirstVerified(manifest, manifest.Entries.Where(e => e.WellAligned).Reverse());
+
+    /// <summary>
+    /// The Best checkpoint when it verifies; otherwise the next Good one by lowest finite loss (newer first on ties)
+    /// that verifies; null when none does.
+    /// </summary>
+    public static CheckpointSelection? SelectBest(CheckpointManifest manifest) =>
+        FirstVerified(manifest, manifest.Entries
+            .Where(e => e.Good && double.IsFinite(e.Loss))
+            .OrderByDescending(e => e.Best).ThenBy(e => e.Loss).ThenByDescending(e => e.Step));
+
+    /// <summary>The newest entry (Good or not) that verifies, or null.</summary>
+    public static CheckpointSelection? SelectLatest(CheckpointManifest manifest) =>
+        FirstVerified(manifest, manifest.Entries.Reverse());
+
+    private static CheckpointSelection? FirstVerified(CheckpointManifest manifest, IEnumerable<CheckpointEntry> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var rejected = new List<CheckpointVerification>();
+        foreach (var e in candidates)
+        {
+            var path = manifest.PathOf(e);
+            var v = CheckpointVerifier.Verify(path, e);
+            if (v.IsVerified) return new CheckpointSelection(e, path, v, rejected);
+            rejected.Add(v);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TacotronRecovery.Core.Runs;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TacotronRecovery.Engine.Checkpoints;
+
+/// <summary>A checkpoint that cannot be used: missing, truncated, tampered or not ours. Never loaded.</summary>
+public sealed class CheckpointCorruptException : Exception
+{
+    /// <summary>Creates the exception for <paramref name="path"/>.</summary>
+    public CheckpointCorruptException(string path, string reason)
+        : base($"Checkpoint '{path}' is unusable: {reason}. It was not loaded.") { Path = path; Reason = reason; }
+
+    /// <summary>The checkpoint file.</summary>
+    public string Path { get; }
+    /// <summary>What is wrong.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>
+/// Our checkpoint container (<c>.ckpt</c>): magic <c>TRCKPT01</c>, named sections (<c>meta</c> JSON, <c>model</c>
+/// TorchSharp module state, <c>optimizer</c> state), then a SHA-256 of everything before it and the end marker
+/// <c>TRCKEND!</c>. The embedded hash makes a file verifiable on its own (a truncated or tampered file is refused
+/// before any tensor is read); the run's manifest records the file hash as well. Written atomically.
+/// </summary>
+public static class CheckpointFile
+{
+    private static readonly byte[] Magic = "TRCKPT01"u8.ToArray();
+    private static readonly byte[] EndMarker = "TRCKEND!"u8.ToArray();
+    private const int TrailerLength = 32 + 8;
+
+    /// <summary>Writes model, optimizer and metadata to <paramref name="path"/> atomically (temp file, flush, rename).</summary>
+    public static void Write(string path, JsonObject meta, nn.Module model, OptimizerHelper? optimizer)
+    {
+        var sections = new List<(string Name, byte[] Bytes)>
+        {
+            ("meta", Encoding.UTF8.GetBytes(meta.ToJsonString(RunJson.Options))),
+            ("model", Serialize(w => model.save(w))),
+        };
+        if (optimizer is not null) sections.Add(("optimizer", Serialize(w => optimizer.save_state_dict(w))));
+
+        using var body = new MemoryStream();
+        using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(sections.Count);
+            foreach (var (name, bytes) in sections)
+            {
+                w.Write(name);
+                w.Write((long)bytes.Length);
+                w.Write(bytes);
+            }
+        }
+        var hash = SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length));
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var temp = path + ".tmp-" + Environment.ProcessId;
+        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            body.Position = 0;
+            body.CopyTo(fs);
+            fs.Write(hash);
+            fs.Write(EndMarker);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Reads and verifies a checkpoint. Throws <see cref="CheckpointCorruptException"/> for anything unusable.</summary>
+    public static LoadedCheckpoint Read(string path)
+    {
+        if (!File.Exists(path)) throw new CheckpointCorruptException(path, "the file does not exist");
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < Magic.Length + 4 + TrailerLength || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            if (bytes.Length >= 2 && bytes[0] == (byte)'P' && bytes[1] == (byte)'K')
+                throw new CheckpointCorruptException(path, "this looks like a PyTorch (zip) checkpoint, not a TacotronRecovery one; import it with Import-TacotronCheckpoint");
+            throw new CheckpointCorruptException(path, bytes.Length < Magic.Length ? "the file is truncated (too short)" : "it is not a TacotronRecovery checkpoint (bad magic)");
+        }
+        if (!bytes.AsSpan(bytes.Length - EndMarker.Length).SequenceEqual(EndMarker))
+            throw new CheckpointCorruptException(path, "the file is truncated (end marker missing)");
+        int bodyLength = bytes.Length - TrailerLength;
+        var expected = bytes.AsSpan(bodyLength, 32);
+        var actual = SHA256.HashData(bytes.AsSpan(0, bodyLength));
+        if (!actual.AsSpan().SequenceEqual(expected))
+            throw new CheckpointCorruptException(path, "the content hash does not match (the file was modified or damaged)");
+
+        var sections = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        using (var r = new BinaryReader(new MemoryStream(bytes, 0, bodyLength), Encoding.UTF8))
+        {
+            r.ReadBytes(Magic.Length);
+            int count = r.ReadInt32();
+            for (int i = 0; i < count; i++)
+            {
+                var name = r.ReadString();
+                long len = r.ReadInt64();
+                sections[name] = r.ReadBytes(checked((int)len));
+            }
+        }
+        if (!sections.TryGetValue("meta", out var metaBytes) || !sections.ContainsKey("model"))
+            throw new CheckpointCorruptException(path, "the meta or model section is missing");
+        JsonObject meta;
+        try { meta = JsonNode.Parse(metaBytes)?.AsObject() ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new CheckpointCorruptException(path, "the metadata is not valid JSON: " + e.Message); }
+        return new LoadedCheckpoint(path, meta, sections["model"], sections.GetValueOrDefault("optimizer"));
+    }
+
+    private static byte[] Serialize(Action<BinaryWriter> save)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true)) save(w);
+        return ms.ToArray();
+    }
+}
+
+/// <summary>A verified checkpoint, not yet applied to a model.</summary>
+public sealed record LoadedCheckpoint(string Path, JsonObject Meta, byte[] Model, byte[]? Optimizer)
+{
+    /// <summary>Loads the weights into <paramref name="model"/> (strict: every key and shape must match).</summary>
+    public void ApplyTo(nn.Module model)
+    {
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(Model));
+            model.load(r, strict: true);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
+        {
+            throw new CheckpointCorruptException(Path, "its weights do not fit this model (" + e.Message + ")");
+        }
+    }
+
+    /// <summary>Loads the optimizer state, when the checkpoint has one.</summary>
+    public bool ApplyTo(OptimizerHelper optimizer)
+    {
+        if (Optimizer is null) return false;
+        using var r = new BinaryReader(new MemoryStream(Optimizer));
+        optimizer.load_state_dict(r);
+        return true;
+    }
+}

@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace TacotronRecovery.Engine.Model;
+
+/// <summary>Batch helpers shared by the trainer and the tests.</summary>
+public static class Batching
+{
+    /// <summary>
+    /// Gate targets [B, maxFrames] float32: 0 before the last valid frame, 1 from the last valid frame
+    /// (index length − 1) on, padding included (shared/bench/PROTOCOL.md).
+    /// </summary>
+    public static Tensor GateTargets(Tensor melLengths, int maxFrames)
+    {
+        using var range = arange(maxFrames, dtype: ScalarType.Int64, device: melLengths.device);
+        using var last = melLengths.to_type(ScalarType.Int64).sub(1).unsqueeze(1);
+        using var ge = range.unsqueeze(0).ge(last);
+        return ge.to_type(ScalarType.Float32);
+    }
+}

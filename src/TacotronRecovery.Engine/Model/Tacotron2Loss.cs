@@ -1,0 +1,80 @@
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TacotronRecovery.Engine.Model;
+
+/// <summary>Loss components (scalar tensors). GuidedAttention is unweighted; Total includes its weight.</summary>
+public sealed record LossComponents(Tensor Mel, Tensor MelPostnet, Tensor Gate, Tensor GuidedAttention, Tensor Total);
+
+/// <summary>
+/// Tacotron 2 losses on valid cells only (padding never contributes a value or a gradient):
+/// Mel and MelPostnet = MSE over valid frames × mel bands; Gate = BCE with logits (positive weight) over valid frames;
+/// GuidedAttention = mean over valid (decoder step, token) cells of A[t,n]·W[t,n], W = 1 − exp(−(n/N − t/T)²/2σ²),
+/// N the utterance's text length and T its decoder steps ⌈frames / r⌉.
+/// Total = Mel + MelPostnet + Gate + weight · GuidedAttention.
+/// </summary>
+public sealed class Tacotron2Loss
+{
+    private readonly double _posWeight;
+    private readonly double _sigma;
+
+    public Tacotron2Loss(double gatePosWeight, double guidedAttentionSigma)
+    {
+        if (!(gatePosWeight > 0) || double.IsInfinity(gatePosWeight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(gatePosWeight), gatePosWeight, "The gate positive weight must be positive and finite.");
+        }
+
+        if (!(guidedAttentionSigma > 0) || double.IsInfinity(guidedAttentionSigma))
+        {
+            throw new ArgumentOutOfRangeException(nameof(guidedAttentionSigma), guidedAttentionSigma, "guided_attention.sigma must be positive and finite.");
+        }
+
+        _posWeight = gatePosWeight;
+        _sigma = guidedAttentionSigma;
+    }
+
+    public LossComponents Compute(Tacotron2Output output, Tensor melTargets, Tensor gateTargets, Tensor melLengths,
+        Tensor textLengths, double guidedAttentionWeight, int framesPerStep)
+    {
+        if (framesPerStep < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(framesPerStep), framesPerStep, "Frames per step must be at least 1.");
+        }
+
+        var nMels = melTargets.shape[1];
+        var frames = melTargets.shape[2];
+        var padFrames = Masks.Valid(melLengths, frames).logical_not(); // [B, T]
+        var validFrames = melLengths.sum().to_type(ScalarType.Float32);
+        var padCells = padFrames.unsqueeze(1);
+        var melCount = validFrames.mul(nMels);
+
+        var mel = output.MelOutputs.sub(melTargets).square().masked_fill(padCells, 0).sum().div(melCount);
+        var post = output.MelOutputsPostnet.sub(melTargets).square().masked_fill(padCells, 0).sum().div(melCount);
+
+        using var posWeight = tensor(new[] { (float)_posWeight });
+        var bce = F.binary_cross_entropy_with_logits(output.GateOutputs, gateTargets, reduction: nn.Reduction.None,
+            pos_weights: posWeight);
+        var gate = bce.masked_fill(padFrames, 0).sum().div(validFrames);
+
+        var guided = GuidedAttention(output.Alignments, melLengths, textLengths, framesPerStep);
+        var total = mel.add(post).add(gate).add(guided.mul(guidedAttentionWeight));
+        return new LossComponents(mel, post, gate, guided, total);
+    }
+
+    /// <summary>Mean of A·W over valid cells; alignments [B, Tdec, N].</summary>
+    public Tensor GuidedAttention(Tensor alignments, Tensor melLengths, Tensor textLengths, int framesPerStep)
+    {
+        long tDec = alignments.shape[1], n = alignments.shape[2];
+        var steps = melLengths.to_type(ScalarType.Int64).add(framesPerStep - 1).div(framesPerStep, rounding_mode: RoundingMode.floor);
+        var tokens = textLengths.to_type(ScalarType.Int64);
+        var validSteps = Masks.Valid(steps, tDec).unsqueeze(2); // [B, Tdec, 1]
+        var validTokens = Masks.Valid(tokens, n).unsqueeze(1); // [B, 1, N]
+        var cells = validSteps.logical_and(validTokens);
+        var t = arange(tDec, dtype: ScalarType.Float32).view(1, -1, 1).div(steps.to_type(ScalarType.Float32).view(-1, 1, 1));
+        var x = arange(n, dtype: ScalarType.Float32).view(1, 1, -1).div(tokens.to_type(ScalarType.Float32).view(-1, 1, 1));
+        var w = x.sub(t).square().div(-2 * _sigma * _sigma).exp().neg().add(1); // [B, Tdec, N]
+        var count = cells.sum().to_type(ScalarType.Float32);
+        return alignments.mul(w).masked_fill(cells.logical_not(), 0).sum().div(count);
+    }
+}

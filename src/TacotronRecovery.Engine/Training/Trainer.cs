@@ -1,0 +1,417 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TacotronRecovery.Core.Config;
+using TacotronRecovery.Core.Metrics;
+using TacotronRecovery.Core.Recovery;
+using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Engine.Checkpoints;
+using TacotronRecovery.Engine.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TacotronRecovery.Engine.Training;
+
+/// <summary>How a training session ended.</summary>
+public enum TrainingOutcome
+{
+    /// <summary>max_steps reached.</summary>
+    Completed,
+    /// <summary>Stopped on request (Ctrl+C, SIGTERM, stop file) after a checkpoint.</summary>
+    Stopped,
+    /// <summary>The recovery budget is spent; everything kept, diagnosis reported.</summary>
+    Exhausted,
+}
+
+/// <summary>
+/// The training loop. One thread, one dispose scope per step. Every step: forward, masked losses, a finiteness check
+/// of each component, backward, clipping (pre-clip norm reported), then the recovery controller decides — a
+/// non-finite loss or gradient norm means no optimizer step, so weights never receive a non-finite update.
+/// The step counter only moves forward: a rollback restores weights and optimizer state, not the step number.
+/// Dropout is seeded from (seed, step) at every step, so a resumed run reproduces an uninterrupted one.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly TacotronConfig _config;
+    private readonly RunDirectory _run;
+    private readonly torch.Device _device;
+    private readonly IReadOnlyList<TrainingExample> _train;
+    private readonly IReadOnlyList<TrainingExample> _validation;
+    private readonly IRunSink _sink;
+    private readonly Tacotron2 _model;
+    private readonly OptimizerHelper _optimizer;
+    private readonly Tacotron2Loss _loss;
+    private RecoveryController _controller;
+    private readonly BatchSampler _sampler;
+    private readonly FaultInjector _faults;
+    private readonly CheckpointStore _checkpoints;
+    private readonly Parameter[] _parameters;
+    private readonly int _r;
+    private AlignmentMetrics? _lastAlignment;
+    private AlignmentMetrics? _lastValidation;
+    private double _lastLoss = double.NaN;
+    private int _consecutiveFinite;
+
+    /// <summary>Builds model, optimizer and controller; <see cref="Start"/> initialises or resumes.</summary>
+    public Trainer(TacotronConfig config, RunDirectory run, torch.Device device,
+        IReadOnlyList<TrainingExample> train, IReadOnlyList<TrainingExample> validation, IRunSink sink)
+    {
+        _config = config;
+        _run = run;
+        _device = device;
+        _train = train;
+        _validation = validation;
+        _sink = sink;
+        _r = config.Model.NFramesPerStep;
+        torch.manual_seed(config.Training.Seed);
+        _model = new Tacotron2("tacotron2", config.Model);
+        _model.to(device);
+        _parameters = _model.parameters().ToArray();
+        var t = config.Training;
+        _optimizer = t.Optimizer == "adamw"
+            ? torch.optim.AdamW(_parameters, t.LearningRate, weight_decay: t.WeightDecay)
+            : torch.optim.Adam(_parameters, t.LearningRate, weight_decay: t.WeightDecay);
+        _loss = new Tacotron2Loss(t.GatePosWeight, config.GuidedAttention.Sigma);
+        _controller = new RecoveryController(config.Recovery, config.Training, config.GuidedAttention);
+        _sampler = new BatchSampler(train.Select(e => e.Mel.Frames).ToArray(), t.BatchSize, t.Seed);
+        _faults = new FaultInjector(config.Faults, run.Path);
+        _checkpoints = new CheckpointStore(run, config);
+    }
+
+    /// <summary>The model (for tests and synthesis).</summary>
+    public Tacotron2 Model => _model;
+    /// <summary>The recovery controller.</summary>
+    public RecoveryController Controller => _controller;
+    /// <summary>Last completed step.</summary>
+    public int Step { get; private set; }
+    /// <summary>Seconds per step, median of the recent steps (for forecasts).</summary>
+    public double SecondsPerStep => _stepTimes.Count == 0 ? double.NaN : _stepTimes.OrderBy(x => x).ElementAt(_stepTimes.Count / 2);
+    private readonly Queue<double> _stepTimes = new();
+
+    /// <summary>
+    /// Resumes from <paramref name="checkpoint"/> (or the run's last good checkpoint when <paramref name="resume"/>),
+    /// else saves the initial weights as step 0 so that a rollback always has a target.
+    /// </summary>
+    public void Start(bool resume, string? checkpoint = null)
+    {
+        string? path = checkpoint;
+        if (path is null && resume) path = _checkpoints.SelectLastGood(out _)?.Path;
+        if (path is not null)
+        {
+            var loaded = CheckpointFile.Read(path);
+            loaded.ApplyTo(_model);
+            loaded.ApplyTo(_optimizer);
+            var meta = loaded.Meta;
+            Step = meta["step"]?.GetValue<int>() ?? 0;
+            int epoch = meta["epoch"]?.GetValue<int>() ?? 0;
+            int position = meta["position"]?.GetValue<int>() ?? 0;
+            int batch = meta["batch_size"]?.GetValue<int>() ?? _config.Training.BatchSize;
+            _sampler.Resize(batch);
+            _sampler.Restore(epoch, position);
+            if (meta["controller"] is JsonNode state && state.Deserialize<RecoveryState>(RunJson.Options) is { } s)
+                _controller = new RecoveryController(_config.Recovery, _config.Training, _config.GuidedAttention, s);
+            _sink.Log($"resumed from {path} at step {Step}");
+            _sink.Event(Event("Resumed", EventSeverity.Info, $"Resumed from {System.IO.Path.GetFileName(path)} at step {Step}.", new JsonObject { ["checkpoint"] = path }));
+        }
+        else
+        {
+            SaveCheckpoint(good: true, reason: "initial");
+        }
+    }
+
+    /// <summary>Tells the controller the engine was restarted after a crash (supervisor). Returns its decisions.</summary>
+    public IReadOnlyList<RecoveryDecision> NotifyRestart(string reason)
+    {
+        var decisions = _controller.OnEngineRestart(reason);
+        foreach (var d in decisions) Report(d);
+        return decisions;
+    }
+
+    /// <summary>Trains until max steps, a stop request or exhaustion.</summary>
+    public TrainingOutcome Run(int maxSteps, CancellationToken stop)
+    {
+        if (_controller.IsExhausted) return TrainingOutcome.Exhausted;
+        var t = _config.Training;
+        while (Step < maxSteps)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                SaveCheckpoint(good: IsHealthyNow(), reason: "stop");
+                return TrainingOutcome.Stopped;
+            }
+            int step = Step + 1;
+            if (_faults.KillAt(step))
+            {
+                _sink.Log($"fault injection: killing the engine at step {step}");
+                Environment.FailFast($"fault injection: engine killed at step {step}");
+            }
+            var decisions = TrainStep(step);
+            Step = step;
+            foreach (var d in decisions)
+            {
+                Report(d);
+                Apply(d);
+            }
+            if (_controller.IsExhausted)
+            {
+                SaveCheckpoint(good: false, reason: "exhausted");
+                return TrainingOutcome.Exhausted;
+            }
+            if (t.ValidationEverySteps > 0 && Step % t.ValidationEverySteps == 0) Validate();
+            if (t.CheckpointEverySteps > 0 && Step % t.CheckpointEverySteps == 0) SaveCheckpoint(IsHealthyNow(), "scheduled");
+            if (_faults.CorruptCheckpointAt(Step)) CorruptNewestCheckpoint();
+            if (_faults.AttentionCollapseAt(Step) is { } mode) CollapseAttention(mode);
+        }
+        if (t.ValidationEverySteps > 0 && Step % t.ValidationEverySteps != 0) Validate();
+        SaveCheckpoint(IsHealthyNow(), "final");
+        return TrainingOutcome.Completed;
+    }
+
+    private IReadOnlyList<RecoveryDecision> TrainStep(int step)
+    {
+        var sw = Stopwatch.StartNew();
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(unchecked(_config.Training.Seed * 1_000_003L + step));
+        var indices = _sampler.Next();
+        using var batch = TrainingBatch.Collate(indices.Select(i => _train[i]).ToArray(), _r, _device);
+
+        double scheduled = LearningRateSchedule.At(_config.Training, step) * _faults.LearningRateFactor(step);
+        var knobs = _controller.KnobsFor(scheduled);
+        double lr = knobs.LearningRate;
+        foreach (var g in _optimizer.ParamGroups) g.LearningRate = lr;
+        double gaWeight = knobs.GuidedAttentionEnabled ? knobs.GuidedAttentionWeight : 0.0;
+
+        _model.train();
+        bool oom = false;
+        Tacotron2Output? output = null;
+        LossComponents? losses = null;
+        try
+        {
+            output = _model.Forward(batch.Text, batch.TextLengths, batch.Mels, batch.MelLengths);
+            losses = _loss.Compute(output, batch.Mels, batch.GateTargets, batch.MelLengths, batch.TextLengths, gaWeight, _r);
+        }
+        catch (Exception e) when (IsOutOfMemory(e))
+        {
+            oom = true;
+        }
+
+        double mel = double.NaN, post = double.NaN, gate = double.NaN, ga = double.NaN, total = double.NaN, gradNorm = double.NaN;
+        if (losses is not null)
+        {
+            var components = losses;
+            if (_faults.NanComponentAt(step) is { } bad)
+            {
+                components = InjectNaN(components, bad, gaWeight);
+                _sink.Log($"fault injection: NaN in {bad} at step {step}");
+            }
+            mel = components.Mel.item<float>();
+            post = components.MelPostnet.item<float>();
+            gate = components.Gate.item<float>();
+            ga = components.GuidedAttention.item<float>();
+            total = components.Total.item<float>();
+            if (double.IsFinite(total) && double.IsFinite(mel) && double.IsFinite(post) && double.IsFinite(gate) && double.IsFinite(ga))
+            {
+                components.Total.backward();
+                gradNorm = torch.nn.utils.clip_grad_norm_(_parameters, knobs.ClipThreshold);
+            }
+        }
+
+        bool weightsFinite = true;
+        if (_config.Health.ParameterCheckEverySteps > 0 && step % _config.Health.ParameterCheckEverySteps == 0)
+            weightsFinite = WeightsFinite();
+        var observation = new StepObservation(step, mel, post, gate, ga, total, gradNorm, weightsFinite, oom);
+        var decisions = _controller.OnStep(observation, scheduled);
+        bool finite = double.IsFinite(total) && double.IsFinite(gradNorm);
+        bool skip = !finite || decisions.Any(d => d.Action == RecoveryAction.SkipStep);
+        if (!skip) _optimizer.step();
+        _optimizer.zero_grad();
+        _consecutiveFinite = skip ? 0 : _consecutiveFinite + 1;
+        if (finite) _lastLoss = total;
+
+        if (output is not null && _config.Training.AlignmentEverySteps > 0 && step % _config.Training.AlignmentEverySteps == 0)
+        {
+            var m = AlignmentMeasurement.FromTeacherForced(output, batch, _r, step, _run.Name);
+            _lastAlignment = m;
+            _sink.Alignment(m);
+            decisions = decisions.Concat(_controller.OnAlignment(m)).ToList();
+        }
+
+        sw.Stop();
+        _stepTimes.Enqueue(sw.Elapsed.TotalSeconds);
+        if (_stepTimes.Count > 50) _stepTimes.Dequeue();
+        _sink.Step(new StepMetrics
+        {
+            Run = _run.Name, Step = step, Time = DateTimeOffset.UtcNow, Epoch = _sampler.Epoch, LearningRate = lr,
+            Loss = total, MelLoss = mel, MelPostnetLoss = post, GateLoss = gate, GuidedAttentionLoss = ga,
+            GuidedAttentionWeight = gaWeight, GradNorm = gradNorm, ClipThreshold = knobs.ClipThreshold, Skipped = skip,
+            SafeModeLevel = _controller.SafeModeLevel, Mode = _controller.Mode, BatchSize = batch.Size,
+            StepSeconds = sw.Elapsed.TotalSeconds,
+        });
+        return decisions;
+    }
+
+    private static LossComponents InjectNaN(LossComponents c, string component, double gaWeight)
+    {
+        var nan = torch.tensor(float.NaN);
+        var mel = component == "mel" ? c.Mel + nan : c.Mel;
+        var post = component == "mel_postnet" ? c.MelPostnet + nan : c.MelPostnet;
+        var gate = component == "gate" ? c.Gate + nan : c.Gate;
+        var ga = component == "guided_attention" ? c.GuidedAttention + nan : c.GuidedAttention;
+        return new LossComponents(mel, post, gate, ga, mel + post + gate + gaWeight * ga);
+    }
+
+    private void Apply(RecoveryDecision d)
+    {
+        switch (d.Action)
+        {
+            case RecoveryAction.Rollback:
+                Rollback(d.Target ?? RollbackTarget.LastGood);
+                break;
+            case RecoveryAction.ReinitializeAttention:
+                _model.ReinitializeAttention(unchecked(_config.Training.Seed + Step));
+                break;
+            case RecoveryAction.HalveBatch:
+                _sampler.Resize(d.After.BatchSize);
+                break;
+        }
+    }
+
+    private void Rollback(RollbackTarget target)
+    {
+        var entry = target == RollbackTarget.LastWellAligned
+            ? _checkpoints.SelectLastWellAligned(out var skipped) ?? _checkpoints.SelectLastGood(out skipped)
+            : _checkpoints.SelectLastGood(out skipped);
+        foreach (var s in skipped)
+            _sink.Event(Event("CheckpointRejected", EventSeverity.Warning, s, null));
+        if (entry is null)
+        {
+            _sink.Event(Event("RollbackImpossible", EventSeverity.Critical, "No verified good checkpoint to roll back to; continuing with the current weights.", null));
+            return;
+        }
+        var loaded = CheckpointFile.Read(entry.Path);
+        loaded.ApplyTo(_model);
+        loaded.ApplyTo(_optimizer);
+        _optimizer.zero_grad();
+        _faults.EndLrExplosion();
+        int restored = loaded.Meta["step"]?.GetValue<int>() ?? 0;
+        _sink.Event(Event("RollbackCompleted", EventSeverity.Warning,
+            $"Restored {System.IO.Path.GetFileName(entry.Path)} (step {restored}); training continues at step {Step + 1}.",
+            new JsonObject { ["checkpoint"] = entry.Path, ["restored_step"] = restored, ["target"] = target.ToString() }));
+        foreach (var d in _controller.OnRollbackCompleted(restored)) Report(d);
+    }
+
+    private void Validate()
+    {
+        if (_validation.Count == 0) return;
+        var m = Validation.Run(_model, _validation, _config, _device, _r, Step, _run.Name, _sink);
+        _lastValidation = m;
+        _sink.Alignment(m);
+    }
+
+    private bool IsHealthyNow() => _consecutiveFinite >= 1 && double.IsFinite(_lastLoss) && WeightsFinite();
+
+    private bool WeightsFinite()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        foreach (var p in _parameters)
+            if (!torch.isfinite(p).all().item<bool>()) return false;
+        return true;
+    }
+
+    private void SaveCheckpoint(bool good, string reason)
+    {
+        var meta = new JsonObject
+        {
+            ["format"] = 1,
+            ["step"] = Step,
+            ["epoch"] = _sampler.Epoch,
+            ["position"] = _sampler.Position,
+            ["batch_size"] = _sampler.BatchSize,
+            ["seed"] = _config.Training.Seed,
+            ["reason"] = reason,
+            ["created"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["model"] = JsonSerializer.SerializeToNode(_config.Model, RunJson.Options),
+            ["data"] = JsonSerializer.SerializeToNode(_config.Data with { Path = null, MelCachePath = null, TrainFilelist = null, ValidationFilelist = null }, RunJson.Options),
+            ["controller"] = JsonSerializer.SerializeToNode(_controller.State, RunJson.Options),
+            ["loss"] = double.IsFinite(_lastLoss) ? _lastLoss : null,
+            ["diagonality"] = (_lastValidation ?? _lastAlignment)?.Diagonality,
+            ["good"] = good,
+        };
+        var path = _run.CheckpointPath(Step);
+        CheckpointFile.Write(path, meta, _model, _optimizer);
+        var diag = (_lastValidation ?? _lastAlignment)?.Diagonality;
+        var entry = _checkpoints.Record(path, Step, good, _lastLoss, diag, (_lastValidation ?? _lastAlignment)?.GateAccuracy);
+        _sink.Event(Event("CheckpointSaved", EventSeverity.Info,
+            $"Checkpoint {System.IO.Path.GetFileName(path)} saved ({reason}; {(good ? "good" : "not good")}).",
+            new JsonObject { ["path"] = path, ["good"] = good, ["well_aligned"] = entry.WellAligned, ["reason"] = reason }));
+    }
+
+    private void CorruptNewestCheckpoint()
+    {
+        var newest = Directory.GetFiles(_run.CheckpointsDir, "*.ckpt").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault();
+        if (newest is null) return;
+        using (var fs = new FileStream(newest, FileMode.Open, FileAccess.ReadWrite))
+        {
+            fs.Position = fs.Length / 2;
+            int b = fs.ReadByte();
+            fs.Position = fs.Length / 2;
+            fs.WriteByte((byte)(b ^ 0xFF));
+        }
+        _sink.Log($"fault injection: corrupted {newest}");
+        _sink.Event(Event("FaultInjected", EventSeverity.Warning, $"Fault injection: corrupted {System.IO.Path.GetFileName(newest)}.", new JsonObject { ["path"] = newest }));
+    }
+
+    private void CollapseAttention(string mode)
+    {
+        if (mode == "zero")
+        {
+            using var _ = torch.no_grad();
+            foreach (var (name, p) in _model.named_parameters())
+                if (name.StartsWith("decoder.attention_layer.", StringComparison.Ordinal) || name.StartsWith("decoder.attention_rnn.", StringComparison.Ordinal))
+                    p.zero_();
+        }
+        else
+        {
+            _model.ReinitializeAttention(unchecked(_config.Training.Seed * 7 + Step));
+        }
+        _sink.Event(Event("FaultInjected", EventSeverity.Warning, $"Fault injection: attention collapsed ({mode}) at step {Step}.", new JsonObject { ["mode"] = mode }));
+    }
+
+    private void Report(RecoveryDecision d)
+    {
+        if (d.Action == RecoveryAction.None) return;
+        var severity = d.Action switch
+        {
+            RecoveryAction.SkipStep or RecoveryAction.SafeModeStepDown or RecoveryAction.GuidedAttentionDecay or RecoveryAction.AttentionCriticalExit => EventSeverity.Warning,
+            RecoveryAction.Rollback or RecoveryAction.AttentionCriticalEnter or RecoveryAction.Exhausted or RecoveryAction.Restart or RecoveryAction.ReinitializeAttention => EventSeverity.Critical,
+            _ => EventSeverity.Warning,
+        };
+        if (d.Action is RecoveryAction.SafeModeStepDown or RecoveryAction.AttentionCriticalExit or RecoveryAction.GuidedAttentionDecay) severity = EventSeverity.Info;
+        _sink.Event(new TrainingEvent
+        {
+            Run = _run.Name, Step = d.Step, Time = DateTimeOffset.UtcNow, Kind = "Recovery", Code = d.Action.ToString(),
+            Severity = severity, Message = d.Reason,
+            Data = JsonSerializer.SerializeToNode(d, RunJson.Options)?.AsObject(),
+        });
+        _sink.Log($"step {d.Step}: {d.Action}: {d.Reason} ({d.Evidence})");
+    }
+
+    private TrainingEvent Event(string code, EventSeverity severity, string message, JsonObject? data) => new()
+    {
+        Run = _run.Name, Step = Step, Time = DateTimeOffset.UtcNow, Kind = code.StartsWith("Checkpoint", StringComparison.Ordinal) ? "Checkpoint" : "Training",
+        Code = code, Severity = severity, Message = message, Data = data,
+    };
+
+    private static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("DefaultCPUAllocator: can't allocate", StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _model.Dispose();
+    }
+}

@@ -1,0 +1,100 @@
+using System.Runtime.InteropServices;
+using TacotronRecovery.Core.Config;
+using TacotronRecovery.Core.Metrics;
+using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Engine.Runtime;
+using TacotronRecovery.Engine.Training;
+
+namespace TacotronRecovery.Host.Verbs;
+
+/// <summary>
+/// <c>train</c>: one engine process training one run. Options: --config, --run, --runs-root, --dataset, --preset,
+/// --max-steps, --device, --threads, --resume, --checkpoint, --restart-reason, --quiet.
+/// </summary>
+public static class TrainVerb
+{
+    /// <summary>Runs the verb; returns the process exit code (see <see cref="ExitCodes"/>).</summary>
+    public static int Run(Arguments args)
+    {
+        var session = RunSession.Open(args, verb: "train");
+        var restartReason = args.Get("restart-reason");
+        bool resume = args.Has("resume");
+        var checkpoint = args.Get("checkpoint");
+        bool quiet = args.Has("quiet");
+        args.RejectUnknown();
+        using var _ = session;
+        var config = session.Config;
+        var run = session.Run;
+
+        using var stop = new CancellationTokenSource();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        var stopFile = StopRequest.PathFor(run);
+        StopRequest.Clear(run);
+        using var watcher = new Timer(_ => { if (File.Exists(stopFile)) stop.Cancel(); }, null, 250, 250);
+
+        using var sink = new RunSink(run, stdout: !quiet, tensorboard: config.Training.TensorBoard);
+        session.AttachPlots(sink);
+        var device = TorchRuntime.ResolveDevice(config.Training.Device);
+        TorchRuntime.SetThreads(config.Training.Threads);
+
+        var data = DataLoading.Load(config, sink);
+        sink.Log($"engine {Environment.ProcessId} on {device.type}, {TorchSharp.torch.get_num_threads()} threads: {data.Train.Count} training and {data.Validation.Count} validation utterances");
+        session.SetState(RunStatus.Running, 0, $"training on {device.type}");
+
+        using var trainer = new Trainer(config, run, device, data.Train, data.Validation, sink);
+        trainer.Start(resume || restartReason is not null || checkpoint is not null, checkpoint);
+        if (restartReason is not null) trainer.NotifyRestart(restartReason);
+        sink.Event(new TrainingEvent
+        {
+            Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = "Started", Code = "TrainingStarted",
+            Severity = EventSeverity.Info,
+            Message = $"Training {(trainer.Step > 0 ? "resumed at step " + trainer.Step : "started")}: preset {config.Model.Preset}, {trainer.Model.ParameterCount():N0} parameters, up to step {config.Training.MaxSteps}.",
+        });
+
+        using var heartbeat = new Timer(_ => session.SetState(RunStatus.Running, trainer.Step, null), null, 2000, 2000);
+        var outcome = trainer.Run(config.Training.MaxSteps, stop.Token);
+        heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
+
+        var (status, code, message, eventCode, severity) = outcome switch
+        {
+            TrainingOutcome.Completed => (RunStatus.Completed, ExitCodes.Ok, $"Completed at step {trainer.Step}.", "TrainingCompleted", EventSeverity.Info),
+            TrainingOutcome.Stopped => (RunStatus.Stopped, ExitCodes.Ok, $"Stopped on request at step {trainer.Step} (checkpoint saved).", "TrainingStopped", EventSeverity.Info),
+            _ => (RunStatus.Failed, ExitCodes.Exhausted, $"Recovery exhausted at step {trainer.Step}: {trainer.Controller.State.Diagnosis}", "RecoveryExhausted", EventSeverity.Critical),
+        };
+        sink.Event(new TrainingEvent
+        {
+            Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = outcome.ToString(), Code = eventCode,
+            Severity = severity, Message = message,
+        });
+        StopRequest.Clear(run);
+        session.SetState(status, trainer.Step, message, code);
+        return code;
+    }
+}
+
+/// <summary>Process exit codes of the engine verbs.</summary>
+public static class ExitCodes
+{
+    /// <summary>Completed, or stopped on request with a checkpoint.</summary>
+    public const int Ok = 0;
+    /// <summary>An error the engine reported (message on stderr and in events).</summary>
+    public const int Error = 1;
+    /// <summary>Bad command line.</summary>
+    public const int Usage = 2;
+    /// <summary>Recovery budget spent: stopped cleanly, everything kept.</summary>
+    public const int Exhausted = 3;
+    /// <summary>Another engine holds the run's lock.</summary>
+    public const int Locked = 4;
+    /// <summary>Bad input: config, dataset or checkpoint unusable.</summary>
+    public const int BadInput = 5;
+}
+
+/// <summary>The stop-request file: written by Stop-TacotronTraining, seen by the trainer within a step.</summary>
+public static class StopRequest
+{
+    /// <summary>Path of the stop file of a run.</summary>
+    public static string PathFor(RunDirectory run) => run.StopRequestFile;
+    /// <summary>Removes a stale stop file.</summary>
+    public static void Clear(RunDirectory run) { try { File.Delete(PathFor(run)); } catch (IOException) { } }
+}

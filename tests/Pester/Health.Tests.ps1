@@ -1,0 +1,203 @@
+BeforeAll {
+    Import-Module $env:TACOTRON_MODULE_PATH -Force
+
+    # Writes a recorded run (metrics.jsonl + alignment.jsonl in the run-directory dialect: snake_case, NaN as a string).
+    function New-RecordedRun {
+        param(
+            [string] $Name,
+            [int] $Steps = 600,
+            [scriptblock] $Mutate = { param($r) $r },
+            [double] $FinalDiagonality = 0.8
+        )
+        $dir = Join-Path $TestDrive "runs/$Name"
+        New-Item -ItemType Directory -Force -Path $dir | Out-Null
+        $rng = [System.Random]::new(11)
+        $lines = foreach ($s in 1..$Steps) {
+            $mel = 1.0 / [math]::Sqrt(1 + $s / 50.0) * (1 + 0.05 * ($rng.NextDouble() - 0.5))
+            $r = [ordered]@{
+                run = $Name; step = $s; time = '2026-01-01T00:00:00+00:00'; epoch = 0; learning_rate = 0.001
+                loss = $mel * 1.9 + 0.06; mel_loss = $mel; mel_postnet_loss = $mel * 0.9; gate_loss = 0.05
+                guided_attention_loss = 0.01; guided_attention_weight = 1.0; grad_norm = 1 + 0.2 * $rng.NextDouble()
+                clip_threshold = 1.0; skipped = $false; safe_mode_level = 0; mode = 'Normal'; batch_size = 16; step_seconds = 0.5
+            }
+            (& $Mutate $r) | ConvertTo-Json -Compress
+        }
+        Set-Content -Path (Join-Path $dir 'metrics.jsonl') -Value $lines
+        $align = foreach ($k in 1..[math]::Floor($Steps / 100)) {
+            $d = [math]::Min($FinalDiagonality, 0.1 + 0.15 * $k)
+            [ordered]@{ run = $Name; step = $k * 100; time = '2026-01-01T00:00:00+00:00'; source = 'train'; diagonality = $d
+                focus_rate = 0.5; coverage = 0.6; monotonicity = 0.97; gate_accuracy = 0.9; quality = 70 } | ConvertTo-Json -Compress
+        }
+        Set-Content -Path (Join-Path $dir 'alignment.jsonl') -Value $align
+        $dir
+    }
+
+    $script:Healthy = New-RecordedRun -Name healthy
+    $script:NaNStorm = New-RecordedRun -Name nanstorm -Mutate {
+        param($r)
+        if ($r.step -ge 300 -and $r.step -lt 320) { $r.mel_loss = 'NaN'; $r.loss = 'NaN'; $r.grad_norm = 'NaN'; $r.skipped = $true }
+        $r
+    }
+    $script:Explosion = New-RecordedRun -Name explosion -Mutate {
+        param($r)
+        if ($r.step -in 400, 410, 420) { $r.grad_norm = 80.0 }
+        $r
+    }
+    $script:RunsRoot = Join-Path $TestDrive 'runs'
+}
+
+Describe 'Test-LossHealth' {
+    It 'reports Healthy for a healthy recorded run' {
+        $r = Test-LossHealth -Run $Healthy
+        $r.PSObject.TypeNames[0] | Should -Be 'TacotronRecovery.Core.Health.HealthReport'
+        $r.Status | Should -Be 'Healthy'
+        $r.Findings | Should -BeNullOrEmpty
+        $r.StepsAnalyzed | Should -Be 600
+        $r.FirstStep | Should -Be 1
+        $r.LastStep | Should -Be 600
+        $r.Diagonality | Should -Be 0.8
+        $r.Run | Should -Be 'healthy'
+    }
+
+    It 'finds a NaN storm as Critical with the component, steps and a recommendation' {
+        $r = Test-LossHealth -Run nanstorm -RunsRoot $RunsRoot
+        $r.Status | Should -Be 'Critical'
+        $f = $r.Findings | Where-Object Code -eq 'NonFiniteLoss'
+        $f.Severity | Should -Be 'Critical'
+        $f.FirstStep | Should -Be 300
+        $f.LastStep | Should -Be 319
+        $f.Count | Should -Be 20
+        $f.Evidence | Should -Match 'mel_loss ×20'
+        $f.Recommendation | Should -Match 'learning rate'
+        $r.Findings.Code | Should -Contain 'FrequentSkips'
+    }
+
+    It 'finds gradient explosions against the rolling median' {
+        $r = Test-LossHealth -Run $Explosion
+        $f = $r.Findings | Where-Object Code -eq 'GradientExplosion'
+        $f.Count | Should -Be 3
+        $f.FirstStep | Should -Be 400
+        $f.LastStep | Should -Be 420
+        $r.Status | Should -Be 'Critical'
+    }
+
+    It 'returns only $true or $false with -Quiet' {
+        Test-LossHealth -Run $Healthy -Quiet | Should -BeExactly $true
+        Test-LossHealth -Run $NaNStorm -Quiet | Should -BeExactly $false
+        (Test-LossHealth -Run $NaNStorm -Quiet).GetType().Name | Should -Be 'Boolean'
+    }
+
+    It 'limits the analysis to the last N steps with -Last' {
+        $r = Test-LossHealth -Run $NaNStorm -Last 200
+        $r.StepsAnalyzed | Should -Be 200
+        $r.FirstStep | Should -Be 401
+        $r.Findings.Code | Should -Not -Contain 'NonFiniteLoss'
+    }
+
+    It 'takes ConvertFrom-Json objects with snake_case names from the pipeline' {
+        $r = Get-Content (Join-Path $NaNStorm 'metrics.jsonl') | ConvertFrom-Json | Test-LossHealth
+        $r.StepsAnalyzed | Should -Be 600
+        ($r.Findings | Where-Object Code -eq 'NonFiniteLoss').Count | Should -Be 20
+    }
+
+    It 'takes Import-Csv rows (strings, NaN) and binds them by property name' {
+        $csv = Join-Path $TestDrive 'steps.csv'
+        1..300 | ForEach-Object {
+            [pscustomobject]@{ Step = $_; Loss = if ($_ -eq 250) { 'NaN' } else { 1.0 / $_ + 0.5 }; MelLoss = 0.3; GradNorm = 1.0; LearningRate = 0.001; Skipped = ($_ -eq 250) }
+        } | Export-Csv -Path $csv -NoTypeInformation
+        $r = Import-Csv $csv | Test-LossHealth
+        $r.StepsAnalyzed | Should -Be 300
+        $f = $r.Findings | Where-Object Code -eq 'NonFiniteLoss'
+        $f.FirstStep | Should -Be 250
+        $f.Severity | Should -Be 'Warning'
+        $r.Status | Should -Be 'Warning'
+    }
+
+    It 'accepts the Core records from Get-TrainingMetrics when that cmdlet is available' {
+        if (-not (Get-Command Get-TrainingMetrics -ErrorAction SilentlyContinue)) { Set-ItResult -Skipped -Because 'Get-TrainingMetrics is not built yet'; return }
+        $r = Get-TrainingMetrics -Run $Explosion | Test-LossHealth
+        ($r.Findings | Where-Object Code -eq 'GradientExplosion').Count | Should -Be 3
+    }
+
+    It 'writes InvalidMetricObject for an object that is not a metric record, and still reports' {
+        $r = @([pscustomobject]@{ Foo = 1 }, [pscustomobject]@{ Step = 1; Loss = 'abc' }) | Test-LossHealth -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 2
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidMetricObject*'
+        $errs[1].ToString() | Should -Match "Step 1: Property 'Loss' value 'abc' is not a number"
+        $r.Status | Should -Be 'Healthy'
+    }
+
+    It 'fails with RunNotFound for an unknown run' {
+        { Test-LossHealth -Run nosuchrun -RunsRoot $RunsRoot -ErrorAction Stop } | Should -Throw -ErrorId 'RunNotFound*'
+    }
+
+    It 'reads thresholds from the health section of -Config' {
+        $cfg = Join-Path $TestDrive 'lenient.yaml'
+        Set-Content $cfg "health:`n  grad_explosion_factor: 200`n"
+        $r = Test-LossHealth -Run $Explosion -Config $cfg
+        $r.Findings.Code | Should -Not -Contain 'GradientExplosion'
+    }
+
+    It 'fails with the config error id for an unknown health key' {
+        $cfg = Join-Path $TestDrive 'bad.yaml'
+        Set-Content $cfg "health:`n  grad_explosion_factr: 200`n"
+        { Test-LossHealth -Run $Explosion -Config $cfg -ErrorAction Stop } | Should -Throw -ErrorId 'ConfigInvalid*'
+    }
+
+    It 'has help with a synopsis, every parameter and a pipeline example' {
+        $h = Get-Help Test-LossHealth -Full
+        $h.Synopsis | Should -Match 'HealthReport'
+        ($h.Examples.Example.Code -join "`n") | Should -Match 'Get-TrainingMetrics .*\| Test-LossHealth'
+    }
+}
+
+Describe 'Export-TacotronPlot' {
+    It 'writes plots/metrics.png for a run and returns it with -PassThru' {
+        $f = Export-TacotronPlot -Run $NaNStorm -PassThru
+        $f | Should -BeOfType System.IO.FileInfo
+        $f.FullName | Should -Be (Join-Path $NaNStorm 'plots/metrics.png')
+        $bytes = [System.IO.File]::ReadAllBytes($f.FullName)
+        $bytes[1..3] | Should -Be @(0x50, 0x4E, 0x47)
+        $f.Length | Should -BeGreaterThan 20000
+    }
+
+    It 'loads SkiaSharp natively inside pwsh and renders text with the bundled font' {
+        Export-TacotronPlot -Run $Healthy -OutFile (Join-Path $TestDrive 'h.png') | Out-Null
+        $skia = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'SkiaSharp' }
+        $skia | Should -Not -BeNullOrEmpty
+        [ScottPlot.Fonts]::Default | Should -Be 'DejaVu Sans'
+        $bmp = [SkiaSharp.SKBitmap]::Decode((Join-Path $TestDrive 'h.png'))
+        $dark = 0
+        for ($x = 400; $x -lt 800; $x += 1) { for ($y = 0; $y -lt 40; $y++) { $c = $bmp.GetPixel($x, $y); if ($c.Red -lt 90) { $dark++ } } }
+        $dark | Should -BeGreaterThan 50 -Because 'the title text must be drawn'
+    }
+
+    It 'draws an alignment heatmap from a JSON file' {
+        $json = Join-Path $TestDrive 'attention.json'
+        $rows = foreach ($i in 0..59) { , (0..19 | ForEach-Object { if ($_ -eq [math]::Floor($i / 3)) { 1.0 } else { 0.0 } }) }
+        @{ alignment = $rows } | ConvertTo-Json -Depth 4 -Compress | Set-Content $json
+        $f = Export-TacotronPlot -Kind Alignment -Path $json -PassThru
+        $f.FullName | Should -Be (Join-Path $TestDrive 'attention.png')
+        $f.Length | Should -BeGreaterThan 5000
+    }
+
+    It 'draws a gate curve from -Data' {
+        $out = Join-Path $TestDrive 'gate.png'
+        Export-TacotronPlot -Kind Gate -Data @(, [float[]](@(-5) * 40 + @(5) * 3)) -OutFile $out
+        Test-Path $out | Should -BeTrue
+    }
+
+    It 'writes PlotDataInvalid for a ragged matrix' {
+        $json = Join-Path $TestDrive 'ragged.json'
+        Set-Content $json '[[0.5, 0.5], [1.0]]'
+        Export-TacotronPlot -Kind Alignment -Path $json -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'PlotDataInvalid*'
+        $errs[0].ToString() | Should -Match 'row 1 has 1 values'
+    }
+
+    It 'has help with a synopsis and an example' {
+        $h = Get-Help Export-TacotronPlot -Full
+        $h.Synopsis | Should -Match 'PNG'
+        $h.Examples.Example.Count | Should -BeGreaterOrEqual 2
+    }
+}

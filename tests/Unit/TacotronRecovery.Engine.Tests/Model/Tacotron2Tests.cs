@@ -1,0 +1,197 @@
+using TacotronRecovery.Engine.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TacotronRecovery.Engine.Tests.Model;
+
+[Collection("torch")]
+public class Tacotron2Tests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Forward_TinyBatch_HasDocumentedShapes(int r)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(1);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(r));
+        var x = ModelTestData.Make(model.Options, new[] { 9, 6, 4 }, new[] { 13, 12, 7 });
+        var t = x.Mels.shape[2];
+        Assert.Equal(0, t % r);
+        var y = model.Forward(x.Text, x.TextLengths, x.Mels, x.MelLengths);
+        Assert.Equal(new long[] { 3, 5, t }, y.MelOutputs.shape);
+        Assert.Equal(new long[] { 3, 5, t }, y.MelOutputsPostnet.shape);
+        Assert.Equal(new long[] { 3, t }, y.GateOutputs.shape);
+        Assert.Equal(new long[] { 3, t / r, 9 }, y.Alignments.shape);
+        // Rows of valid steps sum to 1; no attention on tokens beyond a text length.
+        var rowSums = y.Alignments.sum(2);
+        Assert.True(rowSums.sub(1).abs().max().item<float>() < 1e-5f);
+        Assert.Equal(0f, y.Alignments[2, .., 4..].abs().max().item<float>());
+        // Outputs are zero (gate 1e3) beyond each mel length.
+        Assert.Equal(0f, y.MelOutputsPostnet[2, .., 7..].abs().max().item<float>());
+        Assert.Equal(1e3f, y.GateOutputs[2, 7..].min().item<float>());
+    }
+
+    [Fact]
+    public void Forward_R2_GateIsOneLogitPerStepRepeatedOverItsFrames()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(2);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(2));
+        var x = ModelTestData.Make(model.Options, new[] { 7, 5 }, new[] { 10, 10 });
+        var gate = model.Forward(x.Text, x.TextLengths, x.Mels, x.MelLengths).GateOutputs;
+        var pairs = gate.view(2, 5, 2);
+        Assert.Equal(0f, pairs[.., .., 0].sub(pairs[.., .., 1]).abs().max().item<float>());
+        Assert.True(pairs[.., .., 0].std().item<float>() > 0);
+    }
+
+    [Fact]
+    public void Forward_FramesNotMultipleOfR_ThrowsNamingR()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(2));
+        var x = ModelTestData.Make(ModelTestData.Tiny(1), new[] { 5 }, new[] { 7 });
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(x.Text, x.TextLengths, x.Mels, x.MelLengths));
+        Assert.Contains("n_frames_per_step (2)", e.Message);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Forward_FastPath_EqualsPlainStepByStepInOutputsAndGradients(int r)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(3);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(r) with { PrenetDropoutAlways = false });
+        model.eval();
+        var x = ModelTestData.Make(model.Options, new[] { 9, 6, 4 }, new[] { 14, 12, 7 });
+        var loss = new Tacotron2Loss(3.0, 0.2);
+
+        Tacotron2Output Run(bool plain, out Dictionary<string, float[]> grads)
+        {
+            model.zero_grad();
+            var y = plain
+                ? model.ForwardPlain(x.Text, x.TextLengths, x.Mels, x.MelLengths)
+                : model.Forward(x.Text, x.TextLengths, x.Mels, x.MelLengths);
+            loss.Compute(y, x.Mels, x.GateTargets, x.MelLengths, x.TextLengths, 2.0, r).Total.backward();
+            grads = ModelTestData.Gradients(model);
+            return y;
+        }
+
+        var fast = Run(false, out var fastGrads);
+        var plain = Run(true, out var plainGrads);
+        Assert.True(fast.MelOutputsPostnet.allclose(plain.MelOutputsPostnet, rtol: 1e-5, atol: 1e-6));
+        Assert.True(fast.GateOutputs.allclose(plain.GateOutputs, rtol: 1e-5, atol: 1e-6));
+        Assert.True(fast.Alignments.allclose(plain.Alignments, rtol: 1e-5, atol: 1e-6));
+        Assert.Equal(plainGrads.Keys, fastGrads.Keys);
+        foreach (var (name, g) in plainGrads)
+        {
+            var f = fastGrads[name];
+            Assert.True(g.Length > 0, name);
+            var worst = g.Zip(f, (a, b) => Math.Abs(a - b) / (1e-4 + Math.Abs(a))).Max();
+            Assert.True(worst < 1e-3, $"{name}: relative gradient difference {worst}");
+        }
+    }
+
+    [Fact]
+    public void Infer_GateAlwaysFires_StopsAfterFirstStepPerUtterance()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(4);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(2));
+        SetGateBias(model, 50);
+        var x = ModelTestData.Make(model.Options, new[] { 6, 4 }, new[] { 8, 8 });
+        model.train();
+        var y = model.Infer(x.Text, x.TextLengths);
+        Assert.True(model.training);
+        Assert.Equal(new[] { 2, 2 }, y.Lengths);
+        Assert.Equal(new[] { false, false }, y.HitMaxSteps);
+        Assert.Equal(new long[] { 2, 5, 2 }, y.MelOutputsPostnet.shape);
+        Assert.Equal(new long[] { 2, 2 }, y.GateOutputs.shape);
+        Assert.Equal(new long[] { 2, 1, 6 }, y.Alignments.shape);
+    }
+
+    [Fact]
+    public void Infer_GateNeverFires_ReportsHitMaxSteps()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(5);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(1));
+        SetGateBias(model, -50);
+        var x = ModelTestData.Make(model.Options, new[] { 6, 4 }, new[] { 8, 8 });
+        var y = model.Infer(x.Text, x.TextLengths, maxDecoderSteps: 7);
+        Assert.Equal(new[] { 7, 7 }, y.Lengths);
+        Assert.Equal(new[] { true, true }, y.HitMaxSteps);
+        Assert.Equal(new long[] { 2, 5, 7 }, y.MelOutputs.shape);
+        Assert.Equal(new long[] { 2, 7, 6 }, y.Alignments.shape);
+    }
+
+    [Fact]
+    public void Infer_Batch_EqualsEachUtteranceAloneWithinItsLength()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(6);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(1) with { PrenetDropoutAlways = false, GateThreshold = 0.45 });
+        var x = ModelTestData.Make(model.Options, new[] { 7, 4 }, new[] { 8, 8 });
+        var both = model.Infer(x.Text, x.TextLengths, maxDecoderSteps: 12);
+        for (var i = 0; i < 2; i++)
+        {
+            var n = (int)x.TextLengths[i].item<long>();
+            var alone = model.Infer(x.Text[i..(i + 1), ..n], x.TextLengths[i..(i + 1)], maxDecoderSteps: 12);
+            Assert.Equal(alone.Lengths[0], both.Lengths[i]);
+            Assert.Equal(alone.HitMaxSteps[0], both.HitMaxSteps[i]);
+            var length = alone.Lengths[0];
+            Assert.True(both.MelOutputsPostnet[i, .., ..length].allclose(alone.MelOutputsPostnet[0], rtol: 1e-4, atol: 1e-5));
+            if (length < both.MelOutputsPostnet.shape[2])
+            {
+                Assert.Equal(0f, both.MelOutputsPostnet[i, .., length..].abs().max().item<float>());
+            }
+        }
+    }
+
+    [Fact]
+    public void ReinitializeAttention_ChangesOnlyAttentionParameters_DeterministicBySeed()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(8);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny());
+        var before = Snapshot(model);
+        random.manual_seed(99);
+        var expectedNext = rand(3).data<float>().ToArray();
+        random.manual_seed(99);
+        model.ReinitializeAttention(seed: 11);
+        Assert.Equal(expectedNext, rand(3).data<float>().ToArray()); // the global stream is untouched
+        var first = Snapshot(model);
+        model.ReinitializeAttention(seed: 11);
+        var second = Snapshot(model);
+        foreach (var (name, values) in before)
+        {
+            var attention = name.StartsWith("decoder.attention_rnn.", StringComparison.Ordinal)
+                            || name.StartsWith("decoder.attention_layer.", StringComparison.Ordinal);
+            if (attention)
+            {
+                Assert.NotEqual(values, first[name]);
+            }
+            else
+            {
+                Assert.Equal(values, first[name]);
+            }
+
+            Assert.Equal(first[name], second[name]);
+        }
+
+        Assert.Equal(9, before.Keys.Count(k => k.StartsWith("decoder.attention_", StringComparison.Ordinal)));
+    }
+
+    private static Dictionary<string, float[]> Snapshot(Tacotron2 model) =>
+        model.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray());
+
+    private static void SetGateBias(Tacotron2 model, float value)
+    {
+        using var _ = no_grad();
+        var p = model.named_parameters().Single(p => p.name == "decoder.gate_layer.linear_layer.bias").parameter;
+        p.fill_(value);
+        model.named_parameters().Single(p => p.name == "decoder.gate_layer.linear_layer.weight").parameter.zero_();
+    }
+}
