@@ -104,7 +104,9 @@ forms on it within a few thousand steps), not for a voice anyone wants to hear.
 Held-out ids: $(paste -sd' ' "$out/validation.txt")
 EOF
 
-bytes="$(du -sb "$out" | cut -f1)"
+# the mel cache a training run may leave in the folder is ignored by git and not counted
+printf '%s\n' '# written by training/data runs (default data.mel_cache_path), never committed' '.melcache/' > "$out/.gitignore"
+bytes="$(du -cb "$out/metadata.csv" "$out/validation.txt" "$out/README.md" "$out/.gitignore" "$out/wavs" | tail -n 1 | cut -f1)"
 echo "make-demo-corpus: $kept clips ($held_out held out), $(printf '%.1f' "$total") s, $bytes bytes in $out"
 if [ "$bytes" -gt "$max_bytes" ]; then
     echo "make-demo-corpus: $out is $bytes bytes, over the $max_bytes limit" >&2

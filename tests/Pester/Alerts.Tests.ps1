@@ -108,7 +108,10 @@ telegram:
             $requests = @($server.Log.ToArray())
             $requests.Count | Should -Be 1
             $requests[0] | Should -BeLike "/bot$($script:FakeToken)/sendMessage *"
-            $requests[0] | Should -Match ([regex]::Escape('step &lt;1000&gt; &amp; done'))
+            $body = $requests[0].Substring($requests[0].IndexOf(' ') + 1) | ConvertFrom-Json
+            $body.chat_id | Should -Be -100123
+            $body.text | Should -BeLike '<b>ℹ️ INFO</b> · <b>step &lt;1000&gt; &amp; done</b>*'
+            $body.link_preview_options.is_disabled | Should -BeTrue
             ($r | Format-List * | Out-String) | Should -Not -Match 'TEST-token'
         } finally {
             Stop-FakeBotApi $server

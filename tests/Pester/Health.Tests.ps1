@@ -44,6 +44,22 @@ BeforeAll {
         $r
     }
     $script:RunsRoot = Join-Path $TestDrive 'runs'
+
+    # Help source: the XML doc comments shipped next to the cmdlet assembly (what the module's help is built from).
+    function Get-CmdletDoc([string] $Class) {
+        $module = Get-Module TacotronRecovery
+        [xml] $xml = Get-Content -Raw (Join-Path $module.ModuleBase 'TacotronRecovery.Cmdlets.xml')
+        $type = $xml.doc.members.member | Where-Object name -eq "T:TacotronRecovery.Commands.$Class"
+        $params = @{}
+        foreach ($m in $xml.doc.members.member | Where-Object name -like "P:TacotronRecovery.Commands.$Class.*") {
+            $params[$m.name.Split('.')[-1]] = ($m.summary.para | Where-Object type -eq 'description').'#text'
+        }
+        [pscustomobject]@{
+            Synopsis   = ($type.summary.para | Where-Object type -eq 'synopsis').'#text'
+            Examples   = @($type.summary.example | ForEach-Object { $_.code })
+            Parameters = $params
+        }
+    }
 }
 
 Describe 'Test-LossHealth' {
@@ -145,9 +161,10 @@ Describe 'Test-LossHealth' {
     }
 
     It 'has help with a synopsis, every parameter and a pipeline example' {
-        $h = Get-Help Test-LossHealth -Full
+        $h = Get-CmdletDoc 'TestLossHealthCommand'
         $h.Synopsis | Should -Match 'HealthReport'
-        ($h.Examples.Example.Code -join "`n") | Should -Match 'Get-TrainingMetrics .*\| Test-LossHealth'
+        $h.Examples -join "`n" | Should -Match 'Get-TrainingMetrics .*\| Test-LossHealth'
+        foreach ($p in 'InputObject', 'Run', 'RunsRoot', 'Last', 'Config', 'Quiet') { $h.Parameters[$p] | Should -Not -BeNullOrEmpty -Because "-$p needs a description" }
     }
 }
 
@@ -195,9 +212,10 @@ Describe 'Export-TacotronPlot' {
         $errs[0].ToString() | Should -Match 'row 1 has 1 values'
     }
 
-    It 'has help with a synopsis and an example' {
-        $h = Get-Help Export-TacotronPlot -Full
+    It 'has help with a synopsis, every parameter and examples' {
+        $h = Get-CmdletDoc 'ExportTacotronPlotCommand'
         $h.Synopsis | Should -Match 'PNG'
-        $h.Examples.Example.Count | Should -BeGreaterOrEqual 2
+        $h.Examples.Count | Should -BeGreaterOrEqual 2
+        foreach ($p in 'Run', 'RunsRoot', 'Last', 'Kind', 'Path', 'Data', 'OutFile', 'Title', 'PassThru') { $h.Parameters[$p] | Should -Not -BeNullOrEmpty -Because "-$p needs a description" }
     }
 }

@@ -211,8 +211,10 @@ public abstract class QueuedNotifier : INotifier
             try
             {
                 var wait = reader.WaitToReadAsync(_stop.Token).AsTask();
-                var idle = Task.Delay(Options.OutboxRetryInterval, Time, _stop.Token);
+                using var idleCancel = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                var idle = Task.Delay(Options.OutboxRetryInterval, Time, idleCancel.Token);
                 var first = await Task.WhenAny(wait, idle).ConfigureAwait(false);
+                idleCancel.Cancel(); // no timer outlives its iteration
                 if (first == idle && !wait.IsCompleted)
                 {
                     if (!idle.IsCanceled) await OnIdleAsync(_stop.Token).ConfigureAwait(false);

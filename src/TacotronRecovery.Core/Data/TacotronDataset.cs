@@ -50,7 +50,7 @@ public sealed class TacotronDataset
         int maxParallelism = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var baseDir = System.IO.Path.GetFullPath(baseDirectory ?? Directory.GetCurrentDirectory());
+        var baseDir = System.IO.Path.GetFullPath(string.IsNullOrWhiteSpace(baseDirectory) ? Directory.GetCurrentDirectory() : baseDirectory);
         string Resolve(string p) => System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, p));
 
         DatasetListing trainListing;

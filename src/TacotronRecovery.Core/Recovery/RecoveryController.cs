@@ -221,7 +221,7 @@ public sealed class RecoveryController
         if (_s.Exhausted) return [ExhaustedNone(m.Step)];
         var list = new List<RecoveryDecision>();
         double d = m.Diagonality;
-        if (m.Step < _r.AttentionWarmupSteps || !double.IsFinite(d)) return list;
+        if ((!_s.AttentionCritical && m.Step < _r.AttentionWarmupSteps) || !double.IsFinite(d)) return list;
         _s.LastStep = m.Step;
         double max = Math.Max(1, _ga.MaxMultiplier);
 
@@ -393,6 +393,52 @@ public sealed class RecoveryController
                 _s.LastRollbackTick = _s.LastLadderTick = _s.Ticks;
             },
             RollbackTarget.LastGood);
+        return list;
+    }
+
+    /// <summary>
+    /// An operator asked for emergency recovery (Invoke-EmergencyRecovery): the engine has already restored the last good
+    /// checkpoint. Raises the safe-mode level by one and, unless attention is known to be well aligned
+    /// (<paramref name="lastDiagonality"/> at or above the exit level), enters attention critical mode at once,
+    /// without waiting for the warm-up. Does not count toward the restart or rollback budgets.
+    /// </summary>
+    /// <param name="step">Step the run resumes from.</param>
+    /// <param name="reason">Why (shown in the decision).</param>
+    /// <param name="lastDiagonality">Last measured Diagonality, if any.</param>
+    public IReadOnlyList<RecoveryDecision> OnEmergency(int step, string reason, double? lastDiagonality)
+    {
+        if (_s.Exhausted)
+        {
+            _s.Exhausted = false;
+            _s.Diagnosis = null;
+        }
+        var list = new List<RecoveryDecision>();
+        _s.LastStep = step;
+        ClearWindows();
+        int from = _s.SafeModeLevel, to = Math.Min(from + 1, Math.Max(0, _r.MaxSafeModeLevel));
+        Decide(list, step, RecoveryAction.SafeModeEnter,
+            Inv($"Emergency recovery ({reason}): safe-mode level {from}→{to}: learning rate and clip threshold halved, mixed precision and MMI off, guided attention on."),
+            Inv($"level={from}→{to}/{_r.MaxSafeModeLevel} lr_factor={Math.Pow(0.5, to):G4}"),
+            () => { _s.SafeModeLevel = to; _s.StableSteps = 0; _s.LastRollbackTick = _s.LastLadderTick = _s.Ticks; });
+        double d = lastDiagonality ?? double.NaN;
+        if (!_s.AttentionCritical && !(double.IsFinite(d) && d >= _r.ExitDiagonality))
+        {
+            double to2 = Math.Min(GuidedAttentionRaiseFactor, Math.Max(1, _ga.MaxMultiplier));
+            Decide(list, step, RecoveryAction.AttentionCriticalEnter,
+                Inv($"Emergency recovery: attention critical mode, guided attention ×{to2:G3} (last Diagonality {(double.IsFinite(d) ? (100 * d).ToString("F0", System.Globalization.CultureInfo.InvariantCulture) + "%" : "unknown")})."),
+                Inv($"diagonality={d:F3} exit={_r.ExitDiagonality} multiplier=1→{to2:G3}"),
+                () =>
+                {
+                    _s.AttentionCritical = true;
+                    _s.AttentionMultiplier = to2;
+                    _s.AttentionDecaying = false;
+                    _s.BestDiagonality = double.IsFinite(d) ? d : 0;
+                    _s.CriticalSinceStep = _s.LastProgressStep = step;
+                    _s.LastRaiseStep = step;
+                    _s.AboveExitSinceStep = null;
+                    ResetLossBaseline();
+                });
+        }
         return list;
     }
 

@@ -128,6 +128,17 @@ public sealed class Trainer : IDisposable
         return decisions;
     }
 
+    /// <summary>
+    /// Emergency recovery requested by an operator, after <see cref="Start"/> restored the last good checkpoint:
+    /// safe mode one level up and, unless attention is well aligned, attention critical mode at once.
+    /// </summary>
+    public IReadOnlyList<RecoveryDecision> Emergency(string reason, double? lastDiagonality)
+    {
+        var decisions = _controller.OnEmergency(Step, reason, lastDiagonality);
+        foreach (var d in decisions) Report(d);
+        return decisions;
+    }
+
     /// <summary>Trains until max steps, a stop request or exhaustion.</summary>
     public TrainingOutcome Run(int maxSteps, CancellationToken stop)
     {
@@ -382,19 +393,7 @@ public sealed class Trainer : IDisposable
     private void Report(RecoveryDecision d)
     {
         if (d.Action == RecoveryAction.None) return;
-        var severity = d.Action switch
-        {
-            RecoveryAction.SkipStep or RecoveryAction.SafeModeStepDown or RecoveryAction.GuidedAttentionDecay or RecoveryAction.AttentionCriticalExit => EventSeverity.Warning,
-            RecoveryAction.Rollback or RecoveryAction.AttentionCriticalEnter or RecoveryAction.Exhausted or RecoveryAction.Restart or RecoveryAction.ReinitializeAttention => EventSeverity.Critical,
-            _ => EventSeverity.Warning,
-        };
-        if (d.Action is RecoveryAction.SafeModeStepDown or RecoveryAction.AttentionCriticalExit or RecoveryAction.GuidedAttentionDecay) severity = EventSeverity.Info;
-        _sink.Event(new TrainingEvent
-        {
-            Run = _run.Name, Step = d.Step, Time = DateTimeOffset.UtcNow, Kind = "Recovery", Code = d.Action.ToString(),
-            Severity = severity, Message = d.Reason,
-            Data = JsonSerializer.SerializeToNode(d, RunJson.Options)?.AsObject(),
-        });
+        _sink.Event(d.ToEvent(_run.Name, DateTimeOffset.UtcNow));
         _sink.Log($"step {d.Step}: {d.Action}: {d.Reason} ({d.Evidence})");
     }
 

@@ -19,7 +19,7 @@ public static class SuperviseVerb
         var config = RunSession.LoadConfig(args, out var configPath);
         var root = args.Get("runs-root") ?? Environment.GetEnvironmentVariable("TACOTRON_RUNS") ?? config.RunsRoot;
         var name = args.Get("run") ?? Core.Config.ConfigLoader.RunNameFor(config, configPath);
-        args.Has("resume"); args.Get("checkpoint"); args.Has("quiet");
+        args.Has("resume"); args.Get("checkpoint"); args.Has("quiet"); args.Get("emergency");
         args.RejectUnknown();
         var run = new RunDirectory(Path.IsPathRooted(name) || name.Contains(Path.DirectorySeparatorChar) ? name : Path.Combine(root, name)).Create();
         var childArgs = args.Raw().ToList();
@@ -39,7 +39,8 @@ public static class SuperviseVerb
             if (reason is not null)
             {
                 if (!a.Contains("--resume")) a.Add("--resume");
-                a.Remove("--checkpoint");
+                RemoveOption(a, "--checkpoint");
+                RemoveOption(a, "--emergency");
                 a.Add("--restart-reason"); a.Add(reason);
             }
             child = StartChild(a);
@@ -68,6 +69,12 @@ public static class SuperviseVerb
             var s = RunStateStore.TryRead(run.StateFile);
             if (s is not null) RunStateStore.Write(run.StateFile, s with { Status = RunStatus.Recovering, Updated = DateTimeOffset.UtcNow, Message = reason });
         }
+    }
+
+    private static void RemoveOption(List<string> args, string name)
+    {
+        int i = args.IndexOf(name);
+        if (i >= 0) args.RemoveRange(i, Math.Min(2, args.Count - i));
     }
 
     private static string Describe(int code) => code switch

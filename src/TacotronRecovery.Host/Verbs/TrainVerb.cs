@@ -9,7 +9,7 @@ namespace TacotronRecovery.Host.Verbs;
 
 /// <summary>
 /// <c>train</c>: one engine process training one run. Options: --config, --run, --runs-root, --dataset, --preset,
-/// --max-steps, --device, --threads, --resume, --checkpoint, --restart-reason, --quiet.
+/// --max-steps, --device, --threads, --resume, --checkpoint, --restart-reason, --emergency REASON, --quiet.
 /// </summary>
 public static class TrainVerb
 {
@@ -21,6 +21,7 @@ public static class TrainVerb
         bool resume = args.Has("resume");
         var checkpoint = args.Get("checkpoint");
         bool quiet = args.Has("quiet");
+        var emergency = args.Get("emergency");
         args.RejectUnknown();
         using var _ = session;
         var config = session.Config;
@@ -43,8 +44,13 @@ public static class TrainVerb
         session.SetState(RunStatus.Running, 0, $"training on {device.type}");
 
         using var trainer = new Trainer(config, run, device, data.Train, data.Validation, sink);
-        trainer.Start(resume || restartReason is not null || checkpoint is not null, checkpoint);
+        trainer.Start(resume || restartReason is not null || emergency is not null || checkpoint is not null, checkpoint);
         if (restartReason is not null) trainer.NotifyRestart(restartReason);
+        if (emergency is not null)
+        {
+            var last = JsonLines.ReadLast<AlignmentMetrics>(run.AlignmentFile, 1).LastOrDefault();
+            trainer.Emergency(emergency, last?.Diagonality);
+        }
         sink.Event(new TrainingEvent
         {
             Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = "Started", Code = "TrainingStarted",

@@ -91,6 +91,28 @@ public sealed class MelSpectrogramTests
         Assert.All(Enumerable.Range(0, 80), m => Assert.True(fb.Start[m] + fb.Weights[m].Length - 1 <= 8000 * 1024 / 22050));
     }
 
+    [Fact]
+    public void Filterbank_LibrosaDocumentedExample_MatchesPublishedValues()
+    {
+        // librosa.filters.mel(sr=22050, n_fft=2048) (n_mels 128, fmax 11025): the librosa docs print melfb[0, 1] as 0.016;
+        // the docs of the Rust port mel_filter (which reproduces librosa in float64) list the first non-zero weights.
+        var fb = MelFilterbank.Create(22050, 2048, 128, 0, 11025);
+        double[] dense = fb.ToDense();
+        double[] row0 = [0, 0.016182853208219942, 0.032365706416439884, 0.028990088037379964, 0.012807234829160026, 0];
+        double[] row1 = [0, 0, 0, 0.009779235793639925, 0.025962089001859864, 0.035393705451959974, 0.01921085224374004, 0.003027999035520103, 0];
+
+        Assert.Equal(1025, fb.Bins);
+        Assert.Equal(0.016, Math.Round(dense[1], 3));
+        for (int k = 0; k < row0.Length; k++)
+        {
+            Assert.Equal(row0[k], dense[k], 1e-8); // float32 storage
+        }
+        for (int k = 0; k < row1.Length; k++)
+        {
+            Assert.Equal(row1[k], dense[1025 + k], 1e-8);
+        }
+    }
+
     [Theory]
     [InlineData(0, 1)]
     [InlineData(1, 1)]

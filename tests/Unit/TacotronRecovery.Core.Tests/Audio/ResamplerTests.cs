@@ -30,7 +30,7 @@ public sealed class ResamplerTests
         float[] output = Resampler.Resample(input, 44100, 22050);
 
         // would alias to 7050 Hz at full level (-9 dBFS) without the low-pass
-        Assert.True(Signals.RmsDb(output, 2000, 20000) < -80, $"{Signals.RmsDb(output, 2000, 20000):F1} dBFS left");
+        Assert.True(Signals.RmsDb(output, 2000, 20000) < -100, $"{Signals.RmsDb(output, 2000, 20000):F1} dBFS left"); // measured -118.7
     }
 
     [Fact]

@@ -64,4 +64,12 @@ public class TacotronDatasetTests
     [Fact]
     public void Load_MissingFolder_DatasetNotFound() =>
         Assert.Throws<DatasetNotFoundException>(() => TacotronDataset.Load(new DataOptions { Path = Path.Combine(DataFixture.NewFolder(), "none") }));
+
+    [Fact]
+    public void Load_EmptyBaseDirectory_TreatedAsCurrentFolder()
+    {
+        var dir = DataFixture.GoodCorpus(2);
+        var ds = TacotronDataset.Load(new DataOptions { Path = dir, ValidationFraction = 0 }, baseDirectory: "");
+        Assert.Equal(2, ds.Train.Count);
+    }
 }

@@ -278,7 +278,15 @@ public class JsonLinesTests
         WriteLines(f, new[] { Line(9) });
         Assert.Equal(new[] { 9 }, cursor.ReadAvailable().Select(m => m.Step));
     }
+}
 
+/// <summary>Measures process-wide heap figures, so it runs alone (after the parallel tests).</summary>
+[CollectionDefinition(nameof(RunsMemoryCollection), DisableParallelization = true)]
+public sealed class RunsMemoryCollection;
+
+[Collection(nameof(RunsMemoryCollection))]
+public class JsonLinesMemoryTests
+{
     [Fact]
     public void Read_MillionLineStyleEnumeration_RetainedMemoryStaysFlat()
     {
