@@ -71,11 +71,12 @@ cat > "$out/README.md" <<EOF
 # Demo corpus
 
 A small synthetic English speech corpus in LJSpeech layout, made by \`tools/make-demo-corpus.sh\` so the demo and
-the tests need neither espeak-ng nor a download. It is good for smoke tests and short demo trainings (attention
-forms on it within a few thousand steps), not for a voice anyone wants to hear.
+the tests need neither espeak-ng nor a download. It is meant for smoke tests and short demo trainings, not for a
+voice anyone wants to hear.
 
 - \`metadata.csv\`: \`id|text|normalized text\`, UTF-8, no header. \`text\` keeps digits and abbreviations
-  (\`12 zebras\`, \`Dr. Knox\`); \`normalized text\` spells them out and is exactly what was spoken.
+  (\`250 oysters\` is spoken as \`Two hundred fifty oysters\`, \`Dr. Knox\` as \`Doctor Knox\`); \`normalized text\`
+  spells them out and is exactly what was spoken.
 - \`wavs/<id>.wav\`: 22050 Hz, 16-bit PCM, mono, leading and trailing silence trimmed.
 - \`validation.txt\`: the held-out ids (one a line, about 5 %, seeded random choice); the data loader uses it
   as the validation split and trains on the rest.

@@ -185,6 +185,11 @@ public abstract class QueuedNotifier : INotifier
     /// <summary>Called by the worker when the queue has been idle for <see cref="NotifierOptions.OutboxRetryInterval"/>.</summary>
     protected virtual Task OnIdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Called when background work (an outbox retry) fails; the notifier keeps running. Default: ignored.</summary>
+    protected virtual void OnBackgroundError(Exception error)
+    {
+    }
+
     /// <summary>Raises <see cref="Delivered"/>; a throwing handler is ignored.</summary>
     protected void Report(Alert alert, DeliveryStatus status, int? messageId = null, string? chatId = null, string? outboxFile = null, string? reason = null)
     {
@@ -205,22 +210,30 @@ public abstract class QueuedNotifier : INotifier
     private async Task WorkAsync()
     {
         var reader = _queue.Reader;
+        Task<bool>? wait = null;
         while (true)
         {
             Pending? next;
             try
             {
-                var wait = reader.WaitToReadAsync(_stop.Token).AsTask();
+                wait ??= reader.WaitToReadAsync(_stop.Token).AsTask();
                 using var idleCancel = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 var idle = Task.Delay(Options.OutboxRetryInterval, Time, idleCancel.Token);
                 var first = await Task.WhenAny(wait, idle).ConfigureAwait(false);
                 idleCancel.Cancel(); // no timer outlives its iteration
-                if (first == idle && !wait.IsCompleted)
+                if (first != wait)
                 {
-                    if (!idle.IsCanceled) await OnIdleAsync(_stop.Token).ConfigureAwait(false);
-                    if (!await wait.ConfigureAwait(false)) return;
+                    // Idle for a whole interval: time to retry the outbox. The pending wait is kept for the next round.
+                    if (!idle.IsCanceled)
+                    {
+                        try { await OnIdleAsync(_stop.Token).ConfigureAwait(false); }
+                        catch (Exception e) when (e is not OperationCanceledException) { OnBackgroundError(e); }
+                    }
+                    continue;
                 }
-                else if (!await wait.ConfigureAwait(false)) return;
+                var more = await wait.ConfigureAwait(false);
+                wait = null;
+                if (!more) return;
                 if (!reader.TryRead(out next)) continue;
             }
             catch (OperationCanceledException)

@@ -173,6 +173,41 @@ public sealed class TelegramNotifierTests(Xunit.Abstractions.ITestOutputHelper o
     }
 
     [Fact]
+    public async Task DisposeAsync_LateDuplicatesWithinWindow_SendsOneSummary()
+    {
+        using var server = new FakeBotApiServer();
+        await using (var n = Create(server.BaseUrl))
+        {
+            n.TryEnqueue(new Alert { Kind = AlertKind.Critical, Title = "gate loss is Inf", DedupKey = "inf:gate" });
+            Assert.True(await n.FlushAsync(TimeSpan.FromSeconds(20)));
+            Assert.True(n.TryEnqueue(new Alert { Kind = AlertKind.Critical, Title = "gate loss is Inf", DedupKey = "inf:gate" }));
+            Assert.True(n.TryEnqueue(new Alert { Kind = AlertKind.Critical, Title = "gate loss is Inf", DedupKey = "inf:gate" }));
+            Assert.True(await n.FlushAsync(TimeSpan.FromSeconds(20)));
+            Assert.Single(server.RequestList);
+        }
+        var texts = server.RequestList.Select(r => r.Fields["text"]).ToArray();
+        Assert.Equal(2, texts.Length);
+        Assert.DoesNotContain("×", texts[0]);
+        Assert.Contains("<b>gate loss is Inf</b> ×2", texts[1]);
+        Assert.Contains("• 2 more occurrence(s) after the first report", texts[1]);
+    }
+
+    [Fact]
+    public async Task OnIdle_OutboxPendingAndServerBack_DrainedWithoutNewAlerts()
+    {
+        int port = FakeBotApiServer.FreePort();
+        await using var n = Create($"http://127.0.0.1:{port}", Fast with { OutboxRetryInterval = TimeSpan.FromMilliseconds(300) });
+        n.TryEnqueue(new Alert { Kind = AlertKind.Warning, Title = "while down" });
+        Assert.True(await n.FlushAsync(TimeSpan.FromSeconds(20)));
+        Assert.Single(Directory.GetFiles(OutboxDir, "*.json"));
+        using var server = new FakeBotApiServer(port);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Directory.GetFiles(OutboxDir, "*.json").Length > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Empty(Directory.GetFiles(OutboxDir, "*.json"));
+        Assert.Contains("while down", Assert.Single(server.RequestList).Fields["text"]);
+    }
+
+    [Fact]
     public async Task TryEnqueue_SwitchOffAndRateLimit_Suppressed()
     {
         using var server = new FakeBotApiServer();

@@ -3,7 +3,7 @@ using static TacotronRecovery.Core.Tests.Health.SyntheticAlignments;
 
 namespace TacotronRecovery.Core.Tests.Health;
 
-public class AlignmentScorerTests
+public class AlignmentScorerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int T = 150, N = 50;
 
@@ -194,6 +194,7 @@ public class AlignmentScorerTests
             AlignmentScorer.Score(a, 800, 150);
             best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
         }
+        output.WriteLine($"{best:0.00} ms per 800x150 alignment");
         Assert.True(best < 25, $"{best:0.0} ms per 800x150 alignment");
     }
 }

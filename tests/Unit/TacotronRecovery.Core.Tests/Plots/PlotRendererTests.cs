@@ -11,7 +11,7 @@ public sealed class PlotRendererTests : IDisposable
 
     public void Dispose()
     {
-        if (Environment.GetEnvironmentVariable("TACOTRON_KEEP_PLOTS") is null) Directory.Delete(_dir, recursive: true);
+        if (Environment.GetEnvironmentVariable("TACOTRON_KEEP_PLOTS") is null && Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
     private static SKBitmap Load(string path)

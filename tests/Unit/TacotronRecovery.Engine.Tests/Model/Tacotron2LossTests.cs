@@ -192,7 +192,6 @@ public class Tacotron2LossTests
             nn.utils.clip_grad_norm_(model.parameters(), 1.0);
             adam.step();
             last = c.Total.item<float>();
-            Console.WriteLine($"overfit {step} {last}");
             if (step == 0)
             {
                 first = last;

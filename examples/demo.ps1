@@ -1,0 +1,82 @@
+<#
+.SYNOPSIS
+    The demo: train Tacotron 2 on the bundled corpus, break it, recover it, report.
+.DESCRIPTION
+    1. Checks the environment and the demo corpus.
+    2. Trains the 'demo' preset with samples/demo.yaml, whose fault injection breaks the run on purpose: a NaN storm
+       in the mel loss (skipped steps, rollback, safe mode), the engine killed (supervisor restart) and, at the end,
+       the attention layers re-initialised (attention collapse).
+    3. Runs Invoke-EmergencyRecovery on the broken run: plan with forecast, stages, result.
+    4. Reports: health report with recommendations, metric and attention plots, a synthesised held-out sentence,
+       the alerts that were queued (outbox; Telegram when configured).
+    Needs the module built (build.ps1 demo builds and imports it).
+.PARAMETER Root
+    Repository root. Default: the parent of this script's folder.
+.PARAMETER RunsRoot
+    Where the demo run is written. Default: <Root>/runs.
+.PARAMETER RecoverySteps
+    Step budget of the emergency recovery. Default 600.
+.EXAMPLE
+    dotnet pwsh build.ps1 demo
+#>
+[CmdletBinding()]
+param(
+    [string] $Root = (Split-Path -Parent $PSScriptRoot),
+    [string] $RunsRoot,
+    [int] $RecoverySteps = 600
+)
+$ErrorActionPreference = 'Stop'
+if (-not $RunsRoot) { $RunsRoot = Join-Path $Root 'runs' }
+$config = Join-Path $Root 'samples/demo.yaml'
+$corpus = Join-Path $Root 'samples/demo-corpus'
+$run = Join-Path $RunsRoot 'demo'
+$started = Get-Date
+
+function Step([string] $Text) { Write-Host ''; Write-Host "== $Text" -ForegroundColor Cyan }
+
+Step '1. Environment and data'
+$envReport = Test-TacotronEnvironment -RunsPath $RunsRoot
+Write-Host $envReport.Verdict
+$summary = Test-TacotronDataset -Path $corpus | Where-Object { $_ -is [TacotronRecovery.Core.Data.DatasetSummary] }
+Write-Host ("demo corpus: {0} rows, {1} usable, {2:N1} min of audio, {3} held out for validation" -f $summary.Rows, $summary.UsableRows, ($summary.TotalAudioHours * 60), $summary.ValidationRows)
+
+if (Test-Path $run) { Remove-Item $run -Recurse -Force }
+Step '2. Train the demo preset, with faults injected (see samples/demo.yaml)'
+$events = [System.Collections.Generic.List[object]]::new()
+Start-TacotronTraining -Config $config -RunsRoot $RunsRoot -MetricsInterval 0 -WarningAction SilentlyContinue | ForEach-Object {
+    if ($_ -is [TacotronRecovery.Core.Metrics.TrainingEvent]) { $events.Add($_) }
+    elseif ($_ -is [TacotronRecovery.Core.Metrics.AlignmentMetrics] -and $_.Source -eq 'validation') {
+        Write-Host ("  step {0,4} validation: Diagonality {1,4:P0}  GateAccuracy {2,4:P0}  StopAccuracy {3,4:P0}  Quality {4,3:N0}%" -f $_.Step, $_.Diagonality, $_.GateAccuracy, $_.StopAccuracy, $_.Quality)
+    }
+}
+Write-Host 'What the engine did by itself:'
+$events | Where-Object { $_.Kind -in 'Recovery', 'Restart', 'Training' -and $_.Code -ne 'Resumed' -or $_.Code -eq 'FaultInjected' } |
+    Format-Table Step, Severity, Code, Message -Wrap -AutoSize | Out-Host
+
+$broken = Get-TrainingMetrics -Run $run -Kind Alignment -Last 1
+Write-Host ("The run ends broken: attention collapsed at the last step (Diagonality {0:P0})." -f $broken.Diagonality)
+
+Step '3. Invoke-EmergencyRecovery -Run demo -Notify'
+$recovery = Invoke-EmergencyRecovery -Run $run -MaxSteps $RecoverySteps -StageScale 0.1 -Notify -WarningAction SilentlyContinue
+$plan = $recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.RecoveryPlan] }
+$plan.Stages | Format-Table Name, FromStep, ToStep, Target, ForecastSteps, ForecastTime -AutoSize | Out-Host
+$recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.StageReached] } | Format-Table Name, Step, StepsFromStart, Elapsed, Diagonality, GateAccuracy, Quality -AutoSize | Out-Host
+$result = $recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.RecoveryResult] }
+$result | Format-List Outcome, Steps, Minutes, Diagonality, GateAccuracy, Quality, GoodCheckpoint, Diagnosis | Out-Host
+
+Step '4. Report'
+$health = Get-TrainingMetrics -Run $run -Kind All -Last 300 | Test-LossHealth
+$health | Format-List Status, Diagonality, GateAccuracy, Quality | Out-Host
+$health.Findings | Format-Table Code, Severity, Evidence, Recommendation -Wrap | Out-Host
+$metricsPlot = Export-TacotronPlot -Run $run -Kind Metrics -PassThru
+$attention = Get-ChildItem (Join-Path $run 'plots') -Filter 'alignment-*.png' | Sort-Object Name | Select-Object -Last 1
+$heldOut = (Get-Content (Join-Path $corpus 'validation.txt') | Select-Object -First 1)
+$sentence = ((Get-Content (Join-Path $corpus 'metadata.csv')) -match "^$heldOut\|" | Select-Object -First 1).Split('|')[2]
+$wav = Join-Path $run 'held-out.wav'
+$synthesis = Get-TacotronCheckpoint -Run $run -Good -Latest | Invoke-TacotronSynthesis -Text $sentence -OutFile $wav -WarningAction SilentlyContinue
+$outbox = @(Get-ChildItem (Join-Path $run 'outbox') -Filter '*.json' -ErrorAction SilentlyContinue)
+Write-Host "metrics plot:    $($metricsPlot.FullName)"
+Write-Host "attention plot:  $($attention.FullName)"
+Write-Host ("held-out speech: {0} (""{1}"", {2:N1} s, Diagonality {3:P0})" -f $synthesis.Path, $sentence, $synthesis.DurationSeconds, $synthesis.Diagonality)
+Write-Host "alerts queued:   $($outbox.Count) in $(Join-Path $run 'outbox') (set telegram.enabled, chat_id and TACOTRON_TELEGRAM_TOKEN to send them)"
+Write-Host ("demo finished in {0:N1} min: {1}" -f ((Get-Date) - $started).TotalMinutes, $(if ($result.Outcome -eq 'Recovered') { 'the broken run was recovered.' } else { 'the run was NOT recovered: ' + $result.Diagnosis }))
