@@ -20,12 +20,11 @@ public sealed class RunSink : IRunSink, IDisposable
     private readonly JsonLinesWriter<TrainingEvent> _events;
     private readonly StreamWriter _log;
     private readonly SummaryWriter? _tensorboard;
-    private readonly Action<TrainingEvent>? _onEvent;
-    private readonly Action<StepMetrics>? _onStep;
+    private readonly AlertBridge? _alerts;
     private readonly object _gate = new();
 
     /// <summary>Opens the run's files for appending.</summary>
-    public RunSink(RunDirectory run, bool stdout, bool tensorboard, Action<TrainingEvent>? onEvent = null, Action<StepMetrics>? onStep = null)
+    public RunSink(RunDirectory run, bool stdout, bool tensorboard, AlertBridge? alerts = null)
     {
         _run = run;
         _stdout = stdout;
@@ -34,8 +33,7 @@ public sealed class RunSink : IRunSink, IDisposable
         _events = new JsonLinesWriter<TrainingEvent>(run.EventsFile);
         _log = new StreamWriter(new FileStream(run.LogFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         if (tensorboard) _tensorboard = TorchSharp.torch.utils.tensorboard.SummaryWriter(run.TensorBoardDir, "", false);
-        _onEvent = onEvent;
-        _onStep = onStep;
+        _alerts = alerts;
     }
 
     /// <summary>Plot writer for attention heatmaps (set by the host when plotting is available).</summary>
@@ -58,7 +56,7 @@ public sealed class RunSink : IRunSink, IDisposable
             Scalar("train/safe_mode_level", m.SafeModeLevel, m.Step);
         }
         Emit("step", m);
-        _onStep?.Invoke(m);
+        _alerts?.OnStep(m);
     }
 
     /// <inheritdoc />
@@ -80,6 +78,7 @@ public sealed class RunSink : IRunSink, IDisposable
         Log($"step {m.Step} {m.Source}: diagonality {m.Diagonality:P0}, gate accuracy {m.GateAccuracy:P0}, quality {m.Quality:0.#}%"
             + (m.StopAccuracy is double sa ? $", stop accuracy {sa:P0}" : ""));
         Emit("alignment", m);
+        _alerts?.OnAlignment(m);
     }
 
     /// <inheritdoc />
@@ -88,7 +87,7 @@ public sealed class RunSink : IRunSink, IDisposable
         _events.Append(e);
         Log($"[{e.Severity}] {e.Code}: {e.Message}");
         Emit("event", e);
-        _onEvent?.Invoke(e);
+        _alerts?.OnEvent(e);
     }
 
     /// <inheritdoc />

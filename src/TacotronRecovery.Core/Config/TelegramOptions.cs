@@ -38,4 +38,15 @@ public sealed record TelegramOptions
     public string? ApiBaseUrl { get; init; }
     /// <summary>Progress report every N steps.</summary>
     public int ProgressEverySteps { get; init; } = 100;
+
+    // The compiler-generated ToString would print the token; never let it.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Enabled = ").Append(Enabled)
+            .Append(", BotToken = ").Append(string.IsNullOrEmpty(BotToken) ? "(none)" : "***")
+            .Append(", ChatId = ").Append(ChatId)
+            .Append(", ApiBaseUrl = ").Append(ApiBaseUrl)
+            .Append(", ProgressEverySteps = ").Append(ProgressEverySteps);
+        return true;
+    }
 }

@@ -20,7 +20,7 @@ public static class AlignmentMeasurement
         {
             Run = run, Step = step, Time = DateTimeOffset.UtcNow, Source = "train",
             Diagonality = score.Diagonality, FocusRate = score.FocusRate, Coverage = score.Coverage,
-            Monotonicity = score.Monotonicity, GateAccuracy = gateAccuracy,
+            Monotonicity = score.Monotonicity, GateAccuracy = gateAccuracy, EndStallRate = score.EndStallRate,
             Quality = QualityScore.Compute(score.Diagonality, gateAccuracy, score.Monotonicity),
         };
     }

@@ -59,7 +59,7 @@ public static class Validation
             {
                 Run = run, Step = step, Time = DateTimeOffset.UtcNow, Source = "validation",
                 Diagonality = score.Diagonality, FocusRate = score.FocusRate, Coverage = score.Coverage,
-                Monotonicity = score.Monotonicity, GateAccuracy = gateAccuracy, StopAccuracy = stopAccuracy,
+                Monotonicity = score.Monotonicity, GateAccuracy = gateAccuracy, EndStallRate = score.EndStallRate, StopAccuracy = stopAccuracy,
                 ValidationMelLoss = valMel,
                 Quality = QualityScore.Compute(score.Diagonality, gateAccuracy, score.Monotonicity, stopAccuracy, valMel),
             };

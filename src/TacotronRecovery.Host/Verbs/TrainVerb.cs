@@ -34,7 +34,22 @@ public static class TrainVerb
         StopRequest.Clear(run);
         using var watcher = new Timer(_ => { if (File.Exists(stopFile)) stop.Cancel(); }, null, 250, 250);
 
-        using var sink = new RunSink(run, stdout: !quiet, tensorboard: config.Training.TensorBoard);
+        var alerts = new AlertBridge(config, run, warning => Console.Error.WriteLine("warning: " + warning));
+        using var sink = new RunSink(run, stdout: !quiet, tensorboard: config.Training.TensorBoard, alerts);
+        try
+        {
+            return Train(session, sink, restartReason, resume, checkpoint, emergency, stop.Token);
+        }
+        finally
+        {
+            alerts.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private static int Train(RunSession session, RunSink sink, string? restartReason, bool resume, string? checkpoint, string? emergency, CancellationToken stopToken)
+    {
+        var config = session.Config;
+        var run = session.Run;
         session.AttachPlots(sink);
         var device = TorchRuntime.ResolveDevice(config.Training.Device);
         TorchRuntime.SetThreads(config.Training.Threads);
@@ -59,7 +74,7 @@ public static class TrainVerb
         });
 
         using var heartbeat = new Timer(_ => session.SetState(RunStatus.Running, trainer.Step, null), null, 2000, 2000);
-        var outcome = trainer.Run(config.Training.MaxSteps, stop.Token);
+        var outcome = trainer.Run(config.Training.MaxSteps, stopToken);
         heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
 
         var (status, code, message, eventCode, severity) = outcome switch
