@@ -88,7 +88,19 @@ function Invoke-Build {
     Invoke-Native dotnet (@('publish', (Join-Path $Root 'src/TacotronRecovery.Host'), '-c', $Configuration, '-r', (Get-Rid), '--self-contained', 'false',
             '-o', (Join-Path $ModuleDir 'engine'), '--nologo', '-v', 'q', '-clp:ErrorsOnly') + $cudaArgs + $ArtifactArgs)
     Copy-Item (Join-Path $Root 'module/*') $ModuleDir -Recurse -Force
+    Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'build/New-MamlHelp.ps1'), '-AssemblyPath', (Join-Path $ModuleDir 'TacotronRecovery.Cmdlets.dll'))
+    if ($LASTEXITCODE -ne 0) { throw 'Help generation failed: every cmdlet needs a synopsis, a description, parameter descriptions and an example (see the lines above).' }
     Write-Host "build: module ready at $ModuleDir"
+}
+
+function Invoke-ChildPwsh([string[]] $Arguments) {
+    # A fresh pwsh: loaded assemblies never unload, so generators and test runs get their own process.
+    $pwsh = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+    if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') {
+        & dotnet tool run pwsh -- @Arguments
+    } else {
+        & $pwsh @Arguments
+    }
 }
 
 function Get-PesterModulePath {
@@ -154,14 +166,7 @@ $(if ($Filter) { "`$c.Filter.FullName = '*$Filter*'" })
 `$r = Invoke-Pester -Configuration `$c
 @{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount + `$r.NotRunCount } | ConvertTo-Json | Set-Content '$pesterJson'
 "@
-    $pwsh = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
-    $pwshArgs = @('-NoProfile', '-NonInteractive', '-Command', $pesterScript)
-    if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') {
-        # Running as a local .NET tool: start a fresh pwsh the same way.
-        & dotnet tool run pwsh -- @pwshArgs
-    } else {
-        & $pwsh @pwshArgs
-    }
+    Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-Command', $pesterScript)
     if (Test-Path $pesterJson) {
         $p = Get-Content -Raw $pesterJson | ConvertFrom-Json
         $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped

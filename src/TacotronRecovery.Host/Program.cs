@@ -21,6 +21,9 @@ public static class Program
                        --max-steps N --device auto|cpu|cuda --threads N --resume --checkpoint F --quiet
           supervise    like train, but restarts a dying engine from the last good checkpoint
           synthesize   --checkpoint F --text "..." --out F.wav [--plot F.png]
+          import       --source F.pt --out F.ckpt [--ignore-layers a,b] [--n-symbols N]   (NVIDIA PyTorch checkpoint)
+          export       --checkpoint F.ckpt --out F.pt [--format pytorch]
+          forward      --checkpoint F --input in.npz --out out.npz   (parity: teacher-forced, dropout off)
         exit codes: 0 ok, 1 error, 2 usage, 3 recovery exhausted, 4 run locked, 5 bad input
         """;
 
@@ -45,6 +48,12 @@ public static class Program
                     return SuperviseVerb.Run(new Arguments(rest, "resume", "quiet"));
                 case "synthesize":
                     return SynthesizeVerb.Run(new Arguments(rest));
+                case "import":
+                    return ImportVerb.Run(new Arguments(rest));
+                case "export":
+                    return ExportVerb.Run(new Arguments(rest));
+                case "forward":
+                    return ForwardVerb.Run(new Arguments(rest));
                 default:
                     Console.Error.WriteLine($"Unknown verb '{args[0]}'.\n{Usage}");
                     return ExitCodes.Usage;

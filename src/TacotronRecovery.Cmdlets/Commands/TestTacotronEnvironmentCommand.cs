@@ -34,7 +34,7 @@ public sealed class TestTacotronEnvironmentCommand : PSCmdlet
         {
             var (code, stdout, stderr) = EngineHost.Run(TimeSpan.FromMinutes(2), "env");
             info = code == 0
-                ? JsonSerializer.Deserialize<EngineInfo>(stdout.Trim().Split('\n').Last(), EngineHost.Json) ?? new EngineInfo { Error = "empty engine answer" }
+                ? JsonSerializer.Deserialize<EngineInfo>(stdout.Trim().Split('\n').Last(), RunJson.Options) ?? new EngineInfo { Error = "empty engine answer" }
                 : new EngineInfo { Error = $"engine exited with {code}: {stderr.Trim()}" };
         }
         catch (Exception e) when (e is FileNotFoundException or TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception or JsonException)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 
 namespace TacotronRecovery.Commands.Engine;
 
@@ -9,7 +8,6 @@ namespace TacotronRecovery.Commands.Engine;
 /// </summary>
 internal static class EngineHost
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Path of the engine assembly: <c>$env:TACOTRON_ENGINE_PATH</c>, else <c>engine/</c> beside the module.</summary>
     public static string EnginePath

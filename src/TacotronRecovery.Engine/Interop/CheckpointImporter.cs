@@ -147,7 +147,8 @@ public static class CheckpointImporter
     /// </summary>
     internal static IReadOnlyList<string> LoadWeights(nn.Module net, PyTorchCheckpoint checkpoint, IReadOnlyList<string> ignoreLayers, string source)
     {
-        bool Ignored(string key) => ignoreLayers.Any(p => key == p || key.StartsWith(p.EndsWith('.') ? p : p + ".", StringComparison.Ordinal));
+        static bool Matches(string key, string prefix) => key == prefix || key.StartsWith(prefix.EndsWith('.') ? prefix : prefix + ".", StringComparison.Ordinal);
+        bool Ignored(string key) => ignoreLayers.Any(p => Matches(key, p));
         var expected = net.state_dict();
         var problems = new List<string>();
         var ignored = new List<string>();
@@ -165,7 +166,7 @@ public static class CheckpointImporter
         }
         foreach (var key in checkpoint.KeyOrder.Where(k => !expected.ContainsKey(k) && !Ignored(k)))
             problems.Add($"unexpected {key} {ModelShapeInference.Format(checkpoint.StateDict[key].shape)}");
-        var unknownIgnores = ignoreLayers.Where(p => !expected.Keys.Any(k => k == p || k.StartsWith(p.EndsWith('.') ? p : p + ".", StringComparison.Ordinal))).ToList();
+        var unknownIgnores = ignoreLayers.Where(p => !expected.Keys.Concat(checkpoint.KeyOrder).Any(k => Matches(k, p))).ToList();
         if (unknownIgnores.Count > 0)
             problems.Add($"-IgnoreLayers {string.Join(", ", unknownIgnores)} matches no model key (keys look like embedding.weight, decoder.prenet)");
         if (problems.Count > 0)

@@ -79,15 +79,44 @@ public static partial class ModelShapeInference
     }
 
     /// <summary>Labels the options with the preset whose dimensions they equal, else <c>nvidia</c> (the base the keys override).</summary>
-    public static ModelOptions Name(ModelOptions o)
+    public static ModelOptions Name(ModelOptions o) => MatchingPreset(o) is { } name
+        ? o with { Preset = name, MaxDecoderSteps = ModelOptions.ForPreset(name).MaxDecoderSteps }
+        : o with { Preset = "nvidia" };
+
+    /// <summary>The preset whose dimensions <paramref name="o"/> has exactly, or null.</summary>
+    public static string? MatchingPreset(ModelOptions o) =>
+        ModelOptions.Presets.FirstOrDefault(name => ModelOptions.ForPreset(name) is var p && ShapeKeys(p).SequenceEqual(ShapeKeys(o)));
+
+    /// <summary>One line: <c>symbols 148×512, encoder 512 (3 conv k5), attention rnn 1024 …</c>.</summary>
+    public static string Describe(ModelOptions o) => string.Create(CultureInfo.InvariantCulture,
+        $"symbols {o.NSymbols}×{o.SymbolsEmbeddingDim}, encoder {o.EncoderEmbeddingDim} ({o.EncoderNConvolutions} conv k{o.EncoderKernelSize}), " +
+        $"prenet {o.PrenetDim}, attention rnn {o.AttentionRnnDim}, decoder rnn {o.DecoderRnnDim}, attention {o.AttentionDim} " +
+        $"(location {o.AttentionLocationNFilters}×k{o.AttentionLocationKernelSize}), postnet {o.PostnetEmbeddingDim} ({o.PostnetNConvolutions} conv k{o.PostnetKernelSize}), " +
+        $"{o.NMelChannels} mels, r {o.NFramesPerStep}");
+
+    /// <summary>
+    /// The <c>model:</c> section of a config that builds exactly these dimensions (the matching preset, or nvidia plus
+    /// every dimension that differs from it), for training from an imported checkpoint.
+    /// </summary>
+    public static string ConfigYaml(ModelOptions o)
     {
-        foreach (var name in ModelOptions.Presets)
-        {
-            var preset = ModelOptions.ForPreset(name);
-            if (o with { Preset = preset.Preset, MaxDecoderSteps = preset.MaxDecoderSteps } == preset) return o with { Preset = name, MaxDecoderSteps = preset.MaxDecoderSteps };
-        }
-        return o with { Preset = "nvidia" };
+        var preset = MatchingPreset(o) ?? "nvidia";
+        var lines = new List<string> { "model:", $"  preset: {preset}" };
+        var baseKeys = ShapeKeys(ModelOptions.ForPreset(preset));
+        foreach (var (key, value) in ShapeKeys(o))
+            if (baseKeys.First(k => k.Key == key).Value != value) lines.Add(string.Create(CultureInfo.InvariantCulture, $"  {key}: {value}"));
+        return string.Join("\n", lines) + "\n";
     }
+
+    private static List<(string Key, int Value)> ShapeKeys(ModelOptions o) => new()
+    {
+        ("n_symbols", o.NSymbols), ("symbols_embedding_dim", o.SymbolsEmbeddingDim), ("encoder_kernel_size", o.EncoderKernelSize),
+        ("encoder_n_convolutions", o.EncoderNConvolutions), ("encoder_embedding_dim", o.EncoderEmbeddingDim),
+        ("n_mel_channels", o.NMelChannels), ("n_frames_per_step", o.NFramesPerStep), ("attention_rnn_dim", o.AttentionRnnDim),
+        ("decoder_rnn_dim", o.DecoderRnnDim), ("prenet_dim", o.PrenetDim), ("attention_dim", o.AttentionDim),
+        ("attention_location_n_filters", o.AttentionLocationNFilters), ("attention_location_kernel_size", o.AttentionLocationKernelSize),
+        ("postnet_embedding_dim", o.PostnetEmbeddingDim), ("postnet_kernel_size", o.PostnetKernelSize), ("postnet_n_convolutions", o.PostnetNConvolutions),
+    };
 
     /// <summary>Shape as <c>[a, b, c]</c>.</summary>
     public static string Format(long[] shape) => "[" + string.Join(", ", shape) + "]";

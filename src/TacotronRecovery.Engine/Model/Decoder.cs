@@ -19,8 +19,8 @@ namespace TacotronRecovery.Engine.Model;
 /// Teacher forcing (<see cref="Forward"/>) runs the same mathematics as the reference's step-by-step loop, arranged for
 /// speed: the prenet runs over all frames in one call; the prenet part of the attention LSTM's input projection (with
 /// both biases) is one matrix product for all steps; the memory projection is computed once; each LSTM step is a single
-/// fused addmm over [input, hidden] with the concatenated weights; the linear projection and the gate run once over all
-/// steps after the loop. <see cref="ForwardPlain"/> keeps the plain per-step path (LSTMCell modules) for equality tests.
+/// fused addmm over [input, hidden] with the concatenated weights; the recurrent weights' gradients are formed once per
+/// batch (<see cref="DeferredWeightGradient"/>); the linear projection and the gate run once over all steps after the loop. <see cref="ForwardPlain"/> keeps the plain per-step path (LSTMCell modules) for equality tests.
 /// </para>
 /// </summary>
 public sealed class Decoder : nn.Module
@@ -54,20 +54,20 @@ public sealed class Decoder : nn.Module
     public (Tensor Mel, Tensor Gate, Tensor Alignments) Forward(Tensor memory, Tensor mels, Tensor memoryLengths)
     {
         var (b, tDec, inputs) = TeacherInputs(mels);
-        var s = new State(this, memory, memoryLengths);
+        var s = new State(this, memory, memoryLengths, tDec);
 
         // Prenet over all steps, then its share of the attention LSTM input projection (plus both biases) at once.
         var pre = prenet.call(inputs); // [Tdec, B, P]
         var p = _o.PrenetDim;
-        var preGates = addmm(s.AttentionBias, pre.reshape(tDec * b, p), s.AttentionWeightPrenet.t(), 1, 1)
-            .view(tDec, b, -1).unbind(0);
+        var preGatesAll = addmm(s.AttentionBias, pre.reshape(tDec * b, p), s.AttentionWeightPrenet.t(), 1, 1).view(tDec, b, -1);
+        var preGates = (s.AttentionTaps is { } taps ? preGatesAll.add(taps) : preGatesAll).unbind(0);
 
         var hs = new Tensor[tDec];
         var ctxs = new Tensor[tDec];
         var aligns = new Tensor[tDec];
         for (var t = 0; t < tDec; t++)
         {
-            s.Step(preGates[t]);
+            s.Step(preGates[t], t);
             hs[t] = s.DecoderHidden;
             ctxs[t] = s.Context;
             aligns[t] = s.Weights;
@@ -126,7 +126,7 @@ public sealed class Decoder : nn.Module
     {
         var b = (int)memory.shape[0];
         long m = _o.NMelChannels, r = _o.NFramesPerStep;
-        var s = new State(this, memory, memoryLengths);
+        var s = new State(this, memory, memoryLengths, steps: 0);
         var wpT = s.AttentionWeightPrenet.t();
         var previous = zeros(b, m, dtype: memory.dtype, device: memory.device);
         var outs = new List<Tensor>();
@@ -140,7 +140,7 @@ public sealed class Decoder : nn.Module
         while (steps < maxSteps && remaining > 0)
         {
             var pre = prenet.call(previous);
-            s.Step(addmm(s.AttentionBias, pre, wpT, 1, 1));
+            s.Step(addmm(s.AttentionBias, pre, wpT, 1, 1), steps);
             var dhc = cat(new[] { s.DecoderHidden, s.Context }, 1);
             var proj = linear_projection.call(dhc); // [B, M r]
             var gate = gate_layer.call(dhc).squeeze(1); // [B]
@@ -221,9 +221,13 @@ public sealed class Decoder : nn.Module
         private readonly Tensor _attentionRecurrentT; // [E + Ha, 4 Ha]: input-projection columns of the context, then W_hh
         private readonly Tensor _decoderWeightT; // [Ha + E + Hd, 4 Hd]
         private readonly Tensor _decoderBias;
+        private readonly DeferredWeightGradient? _attentionDeferred;
+        private readonly DeferredWeightGradient? _decoderDeferred;
+        private readonly Tensor[]? _decoderBiasSteps;
         private Tensor _ah, _ac, _dc, _cumulative;
 
-        public State(Decoder d, Tensor memory, Tensor memoryLengths)
+        /// <summary>steps &gt; 0: teacher forcing over that many steps, recurrent weight gradients deferred (when recorded).</summary>
+        public State(Decoder d, Tensor memory, Tensor memoryLengths, long steps)
         {
             _d = d;
             var o = d._o;
@@ -234,6 +238,13 @@ public sealed class Decoder : nn.Module
             _attentionRecurrentT = cat(new[] { wih.narrow(1, p, e), d.attention_rnn.weight_hh! }, 1).t();
             _decoderWeightT = cat(new[] { d.decoder_rnn.weight_ih!, d.decoder_rnn.weight_hh! }, 1).t();
             _decoderBias = d.decoder_rnn.bias_ih!.add(d.decoder_rnn.bias_hh!);
+            if (steps > 0)
+            {
+                _attentionDeferred = DeferredWeightGradient.Create(_attentionRecurrentT, steps, b);
+                _decoderDeferred = DeferredWeightGradient.Create(_decoderWeightT, steps, b);
+                _decoderBiasSteps = _decoderDeferred?.Taps.add(_decoderBias).unbind(0);
+            }
+
             _memory = memory;
             _processedMemory = d.attention_layer.ProcessMemory(memory);
             _padMask = Masks.Valid(memoryLengths, n).logical_not();
@@ -248,23 +259,30 @@ public sealed class Decoder : nn.Module
 
         public Tensor AttentionWeightPrenet { get; }
         public Tensor AttentionBias { get; }
+
+        /// <summary>Zeros [steps, B, 4 Ha] to add to the attention LSTM's per-step gates (deferred weight gradient), or null.</summary>
+        public Tensor? AttentionTaps => _attentionDeferred?.Taps;
         public Tensor DecoderHidden { get; private set; }
         public Tensor Context { get; private set; }
         public Tensor Weights { get; private set; }
 
-        /// <summary>One decoder step given the prenet part of the attention LSTM's gates (biases included).</summary>
-        public void Step(Tensor prenetGates)
+        /// <summary>Decoder step t given the prenet part of the attention LSTM's gates (biases and taps included).</summary>
+        public void Step(Tensor prenetGates, int t)
         {
             var o = _d._o;
             var training = _d.training;
-            var attentionGates = addmm(prenetGates, cat(new[] { Context, _ah }, 1), _attentionRecurrentT, 1, 1);
+            var attentionInput = cat(new[] { Context, _ah }, 1);
+            _attentionDeferred?.Record(attentionInput);
+            var attentionGates = addmm(prenetGates, attentionInput, _attentionDeferred?.Detached ?? _attentionRecurrentT, 1, 1);
             (_ah, _ac) = LstmPointwise(attentionGates, _ac);
             _ah = F.dropout(_ah, o.PAttentionDropout, training);
             var (context, weights) = _d.attention_layer.Step(_ah, _memory, _processedMemory, Weights, _cumulative, _padMask);
             Context = context;
             Weights = weights;
             _cumulative = _cumulative.add(weights);
-            var decoderGates = addmm(_decoderBias, cat(new[] { _ah, context, DecoderHidden }, 1), _decoderWeightT, 1, 1);
+            var decoderInput = cat(new[] { _ah, context, DecoderHidden }, 1);
+            _decoderDeferred?.Record(decoderInput);
+            var decoderGates = addmm(_decoderBiasSteps?[t] ?? _decoderBias, decoderInput, _decoderDeferred?.Detached ?? _decoderWeightT, 1, 1);
             (var dh, _dc) = LstmPointwise(decoderGates, _dc);
             DecoderHidden = F.dropout(dh, o.PDecoderDropout, training);
         }

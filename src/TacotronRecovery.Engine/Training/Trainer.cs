@@ -159,11 +159,8 @@ public sealed class Trainer : IDisposable
             }
             var decisions = TrainStep(step);
             Step = step;
-            foreach (var d in decisions)
-            {
-                Report(d);
-                Apply(d);
-            }
+            foreach (var d in decisions) Report(d);
+            foreach (var d in decisions) Apply(d);
             if (_controller.IsExhausted)
             {
                 SaveCheckpoint(good: false, reason: "exhausted");

@@ -104,6 +104,15 @@ public class StateDictTests
     }
 
     [Fact]
+    public void ParameterCount_DemoPreset_Is1766705()
+    {
+        // reference.py with the demo dims has 1,776,945; its r = 2 prenet takes both frames of a group (160 inputs),
+        // ours the last frame (80): 128 × 80 fewer weights.
+        using var model = new Tacotron2("tacotron2", ModelOptions.ForPreset("demo"));
+        Assert.Equal(1_776_945 - 128 * 80, model.ParameterCount());
+    }
+
+    [Fact]
     public void Constructor_OddEncoderDim_ThrowsNamingKey()
     {
         var e = Assert.Throws<ArgumentException>(() => new Tacotron2("t", ModelTestData.Tiny() with { SymbolsEmbeddingDim = 15, EncoderEmbeddingDim = 15 }));

@@ -1,0 +1,72 @@
+using System.Management.Automation;
+using System.Text.Json;
+using TacotronRecovery.Core.Runs;
+
+namespace TacotronRecovery.Commands;
+
+/// <summary>Output of Export-TacotronCheckpoint.</summary>
+public sealed record ExportedCheckpoint
+{
+    /// <summary>The file written.</summary>
+    public string Path { get; init; } = "";
+    /// <summary>The .ckpt read.</summary>
+    public string Source { get; init; } = "";
+    /// <summary>The format written (PyTorch).</summary>
+    public string Format { get; init; } = "";
+    /// <summary>Training step of the checkpoint.</summary>
+    public int Step { get; init; }
+    /// <summary>Tensors written (parameters and batch-norm buffers).</summary>
+    public int Tensors { get; init; }
+}
+
+/// <summary>
+/// <para type="synopsis">Exports a TacotronRecovery checkpoint (.ckpt) as a PyTorch file the NVIDIA reference model loads.</para>
+/// <para type="description">Writes the model's state dict (fp32, the reference's keys, the zip container of PyTorch 1.6 and
+/// later) with TorchSharp.PyBridge. The reference model loads it with model.load_state_dict(torch.load(path), strict=True);
+/// NVIDIA's train.py and inference notebook read checkpoint['state_dict'], so wrap it there as
+/// {'state_dict': torch.load(path)}. The optimizer state is not exported. See docs/interop.md.</para>
+/// <example><code>Export-TacotronCheckpoint -Path runs/voice/checkpoints/step-004000.ckpt -Format PyTorch -Destination ./voice-4000.pt</code><para>Writes voice-4000.pt.</para></example>
+/// <example><code>Get-TacotronCheckpoint -Run voice -Latest | Export-TacotronCheckpoint -Format PyTorch</code><para>Exports the newest checkpoint beside it, as step-NNNNNN.pt.</para></example>
+/// </summary>
+[Cmdlet(VerbsData.Export, "TacotronCheckpoint", SupportsShouldProcess = true)]
+[OutputType(typeof(ExportedCheckpoint))]
+public sealed class ExportTacotronCheckpointCommand : PSCmdlet
+{
+    /// <summary><para type="description">The checkpoint (.ckpt) to export.</para></summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Checkpoint", "FullName")]
+    public string Path { get; set; } = "";
+
+    /// <summary><para type="description">Target format. PyTorch: a state dict for torch.load.</para></summary>
+    [Parameter]
+    [ValidateSet("PyTorch")]
+    public string Format { get; set; } = "PyTorch";
+
+    /// <summary><para type="description">The file to write. Default: the checkpoint path with the extension .pt.</para></summary>
+    [Parameter(Position = 1)]
+    public string? Destination { get; set; }
+
+    /// <summary><para type="description">Overwrite an existing destination.</para></summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecord()
+    {
+        var source = GetUnresolvedProviderPathFromPSPath(Path);
+        if (!File.Exists(source))
+        {
+            WriteError(new ErrorRecord(new FileNotFoundException($"Checkpoint '{source}' does not exist.", source), "CheckpointNotFound", ErrorCategory.ObjectNotFound, source));
+            return;
+        }
+        var destination = Destination is null ? System.IO.Path.ChangeExtension(source, ".pt") : GetUnresolvedProviderPathFromPSPath(Destination);
+        if (File.Exists(destination) && !Force)
+        {
+            WriteError(new ErrorRecord(new IOException($"'{destination}' exists; use -Force to overwrite it."), "DestinationExists", ErrorCategory.ResourceExists, destination));
+            return;
+        }
+        if (!ShouldProcess(destination, $"Export '{source}' as {Format}")) return;
+        if (InteropVerb.Run(this, source, "ExportFailed", "export", "--checkpoint", source, "--out", destination, "--format", Format.ToLowerInvariant()) is not { } data) return;
+        WriteObject(data.Deserialize<ExportedCheckpoint>(RunJson.Options)!);
+    }
+}

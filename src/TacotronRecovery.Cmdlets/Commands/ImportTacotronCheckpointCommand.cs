@@ -1,0 +1,156 @@
+using System.Management.Automation;
+using System.Text.Json;
+using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Runs;
+
+namespace TacotronRecovery.Commands;
+
+/// <summary>Output of Import-TacotronCheckpoint: the .ckpt written from a PyTorch checkpoint.</summary>
+public sealed record ImportedCheckpoint
+{
+    /// <summary>The checkpoint written (.ckpt); binds to -Checkpoint/-Path of the training and synthesis cmdlets.</summary>
+    public string Path { get; init; } = "";
+    /// <summary>The PyTorch file read.</summary>
+    public string Source { get; init; } = "";
+    /// <summary>zip (PyTorch ≥ 1.6) or legacy (pre-1.6 pickle stream).</summary>
+    public string Format { get; init; } = "";
+    /// <summary>train.py (a dict with iteration, state_dict, optimizer) or state_dict (bare).</summary>
+    public string Layout { get; init; } = "";
+    /// <summary>Training step (train.py's iteration; 0 for a bare state dict).</summary>
+    public int Step { get; init; }
+    /// <summary>The preset the inferred dimensions equal (nvidia, small, demo), or custom.</summary>
+    public string Preset { get; init; } = "";
+    /// <summary>The inferred dimensions in one line.</summary>
+    public string Dimensions { get; init; } = "";
+    /// <summary>Trainable parameter elements.</summary>
+    public long Parameters { get; init; }
+    /// <summary>True when the weights were fp16 (converted to fp32).</summary>
+    public bool HalfPrecision { get; init; }
+    /// <summary>True when the PyTorch Adam state was carried over (else training starts a fresh optimizer).</summary>
+    public bool OptimizerCarried { get; init; }
+    /// <summary>Model keys left at fresh initialisation (-IgnoreLayers).</summary>
+    public string[] IgnoredKeys { get; init; } = Array.Empty<string>();
+    /// <summary>The model: section of a config that trains these dimensions.</summary>
+    public string ConfigYaml { get; init; } = "";
+}
+
+/// <summary>
+/// <para type="synopsis">Imports an NVIDIA-format PyTorch Tacotron 2 checkpoint (.pt) as a TacotronRecovery checkpoint (.ckpt).</para>
+/// <para type="description">Reads train.py checkpoints ({iteration, state_dict, optimizer, learning_rate}) and bare state dicts
+/// (the published pretrained file), in the zip container (PyTorch 1.6 and later) or the legacy pickle stream, with fp32 or fp16
+/// weights (converted to fp32). The model dimensions are inferred from the tensor shapes; keys or shapes that do not fit are an
+/// error that lists them. The Adam optimizer state is carried over when present (else a warning says training resumes with a
+/// fresh optimizer). The result resumes training (Start-TacotronTraining -Checkpoint, with the ConfigYaml model section in the
+/// config) and speaks (Invoke-TacotronSynthesis). Nothing in the file is executed. See docs/interop.md.</para>
+/// <example><code>Import-TacotronCheckpoint -Path ./checkpoint_42000.pt</code><para>Writes ./checkpoint_42000.ckpt and shows the inferred dimensions.</para></example>
+/// <example><code>Import-TacotronCheckpoint -Path ./tacotron2_statedict.pt -Destination ./warm.ckpt -IgnoreLayers embedding.weight -NSymbols 96</code><para>Warm start for a new symbol set: every layer but the embedding comes from the file.</para></example>
+/// </summary>
+[Cmdlet(VerbsData.Import, "TacotronCheckpoint", SupportsShouldProcess = true)]
+[OutputType(typeof(ImportedCheckpoint))]
+public sealed class ImportTacotronCheckpointCommand : PSCmdlet
+{
+    /// <summary><para type="description">The PyTorch checkpoint (.pt) to import.</para></summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    public string Path { get; set; } = "";
+
+    /// <summary><para type="description">The .ckpt to write. Default: the source path with the extension .ckpt.</para></summary>
+    [Parameter(Position = 1)]
+    public string? Destination { get; set; }
+
+    /// <summary><para type="description">State-dict key prefixes left at fresh initialisation, as the reference's warm start
+    /// (ignore_layers), e.g. embedding.weight for a new symbol set or decoder.prenet for an n_frames_per_step &gt; 1 file.</para></summary>
+    [Parameter]
+    public string[] IgnoreLayers { get; set; } = Array.Empty<string>();
+
+    /// <summary><para type="description">Symbols of the new model when embedding.weight is ignored. Default: the file's.</para></summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int NSymbols { get; set; }
+
+    /// <summary><para type="description">Overwrite an existing destination.</para></summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecord()
+    {
+        var source = GetUnresolvedProviderPathFromPSPath(Path);
+        if (!File.Exists(source))
+        {
+            WriteError(new ErrorRecord(new FileNotFoundException($"PyTorch checkpoint '{source}' does not exist.", source), "CheckpointNotFound", ErrorCategory.ObjectNotFound, source));
+            return;
+        }
+        var destination = Destination is null ? System.IO.Path.ChangeExtension(source, ".ckpt") : GetUnresolvedProviderPathFromPSPath(Destination);
+        if (File.Exists(destination) && !Force)
+        {
+            WriteError(new ErrorRecord(new IOException($"'{destination}' exists; use -Force to overwrite it."), "DestinationExists", ErrorCategory.ResourceExists, destination));
+            return;
+        }
+        if (!ShouldProcess(destination, $"Import PyTorch checkpoint '{source}'")) return;
+        var args = new List<string> { "import", "--source", source, "--out", destination };
+        if (IgnoreLayers.Length > 0) { args.Add("--ignore-layers"); args.Add(string.Join(",", IgnoreLayers)); }
+        if (NSymbols > 0) { args.Add("--n-symbols"); args.Add(NSymbols.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
+        if (InteropVerb.Run(this, source, "ImportFailed", args.ToArray()) is not { } data) return;
+        var result = data.Deserialize<ImportedCheckpoint>(RunJson.Options)!;
+        if (data.TryGetProperty("warnings", out var warnings))
+            foreach (var w in warnings.EnumerateArray()) WriteWarning(w.GetString());
+        WriteObject(result);
+    }
+}
+
+/// <summary>Runs an interop engine verb and turns its exit code and JSON lines into a result or an ErrorRecord.</summary>
+internal static class InteropVerb
+{
+    /// <summary>The <c>data</c> of the verb's result line, or null after writing the error.</summary>
+    public static JsonElement? Run(PSCmdlet cmdlet, string target, string failureId, params string[] args)
+    {
+        int code;
+        string stdout, stderr;
+        try
+        {
+            (code, stdout, stderr) = EngineHost.Run(TimeSpan.FromMinutes(15), args);
+        }
+        catch (Exception e) when (e is FileNotFoundException or TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            cmdlet.WriteError(new ErrorRecord(e, "EngineUnavailable", ErrorCategory.ResourceUnavailable, target));
+            return null;
+        }
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => l.StartsWith('{')).Select(l => { try { return JsonDocument.Parse(l).RootElement; } catch (JsonException) { return (JsonElement?)null; } })
+            .OfType<JsonElement>().ToList();
+        var error = lines.LastOrDefault(l => l.TryGetProperty("type", out var t) && t.GetString() == "error");
+        if (code != 0 || error.ValueKind == JsonValueKind.Object)
+        {
+            string message;
+            string id;
+            if (error.ValueKind == JsonValueKind.Object)
+            {
+                var data = error.GetProperty("data");
+                id = data.GetProperty("error_id").GetString() ?? failureId;
+                message = data.GetProperty("message").GetString() ?? "";
+            }
+            else
+            {
+                message = stderr.Split('\n').LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal))?["error: ".Length..] ?? stderr.Trim();
+                id = code switch { 5 => "CheckpointCorrupt", 2 => "InvalidArgument", _ => failureId };
+            }
+            var category = id switch
+            {
+                "CheckpointNotFound" => ErrorCategory.ObjectNotFound,
+                "InvalidArgument" => ErrorCategory.InvalidArgument,
+                "CheckpointCorrupt" or "CheckpointInvalid" or "ParityInputInvalid" => ErrorCategory.InvalidData,
+                _ => ErrorCategory.InvalidOperation,
+            };
+            cmdlet.WriteError(new ErrorRecord(new InvalidDataException(message), id, category, target));
+            return null;
+        }
+        var result = lines.LastOrDefault(l => l.TryGetProperty("type", out var t) && t.GetString() == args[0]);
+        if (result.ValueKind != JsonValueKind.Object)
+        {
+            cmdlet.WriteError(new ErrorRecord(new InvalidOperationException($"The engine gave no '{args[0]}' result: {stderr.Trim()}"), failureId, ErrorCategory.InvalidResult, target));
+            return null;
+        }
+        return result.GetProperty("data");
+    }
+}

@@ -1,0 +1,26 @@
+using TacotronRecovery.Engine.Interop;
+
+namespace TacotronRecovery.Host.Verbs;
+
+/// <summary>
+/// <c>export --checkpoint F.ckpt --out F.pt [--format pytorch]</c>: one of our checkpoints as a PyTorch state dict.
+/// One JSON line <c>{"type":"export","data":{…}}</c>.
+/// </summary>
+public static class ExportVerb
+{
+    /// <summary>Runs the verb.</summary>
+    public static int Run(Arguments args)
+    {
+        var checkpoint = args.Get("checkpoint") ?? throw new UsageException("export needs --checkpoint (a .ckpt file).");
+        var output = args.Get("out") ?? throw new UsageException("export needs --out (the .pt to write).");
+        var format = args.Get("format") ?? "pytorch";
+        args.RejectUnknown();
+        if (!format.Equals("pytorch", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"export --format '{format}' is not supported (expected pytorch).");
+        return InteropOutput.Guard(() =>
+        {
+            var r = CheckpointExporter.Export(checkpoint, output);
+            InteropOutput.Write("export", new { r.Path, r.Source, Format = "PyTorch", r.Step, r.Model, r.Tensors });
+        });
+    }
+}
