@@ -24,6 +24,7 @@ public static class Program
           import       --source F.pt --out F.ckpt [--ignore-layers a,b] [--n-symbols N]   (NVIDIA PyTorch checkpoint)
           export       --checkpoint F.ckpt --out F.pt [--format pytorch]
           forward      --checkpoint F --input in.npz --out out.npz   (parity: teacher-forced, dropout off)
+          bench        --preset small|nvidia --threads N --steps N [--warmup N] [--r N] [--health] [--phases] [--plain] [--json]
         exit codes: 0 ok, 1 error, 2 usage, 3 recovery exhausted, 4 run locked, 5 bad input
         """;
 
@@ -54,6 +55,7 @@ public static class Program
                     return ExportVerb.Run(new Arguments(rest));
                 case "forward":
                     return ForwardVerb.Run(new Arguments(rest));
+                case "bench": return BenchVerb.Run(new Arguments(rest, "health", "json", "phases", "plain"));
                 default:
                     Console.Error.WriteLine($"Unknown verb '{args[0]}'.\n{Usage}");
                     return ExitCodes.Usage;

@@ -1,0 +1,68 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Runs the engine's training-step benchmark and the PyTorch reference back to back and prints both and their ratio.
+.DESCRIPTION
+    For each thread count: the engine's `bench` verb (--json), then shared/bench/reference.py bench, same preset, same
+    threads, same timed steps (both take one warm-up step). Prints one object per pair: medians, minima, maxima,
+    ours/reference ratio of the medians, peak RSS of both (the reference's from GNU time, when installed), and the 1-minute load average before each run (the machine may be
+    shared; compare ratios measured side by side, never absolute seconds across runs).
+.EXAMPLE
+    dotnet build src/TacotronRecovery.Host -c Release --artifacts-path /tmp/art-bench
+    dotnet pwsh -NoProfile -File tools/Compare-BenchReference.ps1 -EngineDll /tmp/art-bench/bin/TacotronRecovery.Host/release/TacotronRecovery.Host.dll -Preset small -Threads '1,2'
+#>
+param(
+    # Path of the built TacotronRecovery.Host.dll.
+    [Parameter(Mandatory)] [string] $EngineDll,
+    # Benchmark preset: small or nvidia.
+    [ValidateSet('small', 'nvidia')] [string] $Preset = 'small',
+    # Thread counts, comma-separated ('1,2'); one pair per value.
+    [string] $Threads = '1',
+    # Timed steps of each run.
+    [int] $Steps = 5,
+    # reference.py of the benchmark protocol.
+    [string] $Reference = (Join-Path $PSScriptRoot '../../shared/bench/reference.py'),
+    # Python with torch (Debian python3-torch).
+    [string] $Python = '/usr/bin/python3',
+    # Extra switches for the engine's bench verb, e.g. '--r','2' or '--health'.
+    [string[]] $EngineArgs = @()
+)
+$ErrorActionPreference = 'Stop'
+
+function Get-Load { if (Test-Path /proc/loadavg) { [double]((Get-Content /proc/loadavg) -split ' ')[0] } else { $null } }
+
+foreach ($n in [int[]]($Threads -split ',')) {
+    $loadOurs = Get-Load
+    $json = & dotnet $EngineDll bench --preset $Preset --threads $n --steps $Steps --json @EngineArgs 2>$null
+    if ($LASTEXITCODE -ne 0) { throw "engine bench failed with exit code $LASTEXITCODE" }
+    $ours = ($json | Select-Object -Last 1 | ConvertFrom-Json).data.result
+
+    $loadReference = Get-Load
+    # GNU time (when installed) reports the reference's peak RSS in kB.
+    $text = if (Test-Path /usr/bin/time) { & /usr/bin/time -f 'maxrss_kb=%M' $Python $Reference bench --preset $Preset --threads $n --steps $Steps 2>&1 | ForEach-Object { "$_" } }
+            else { & $Python $Reference bench --preset $Preset --threads $n --steps $Steps }
+    if ($LASTEXITCODE -ne 0) { throw "reference.py failed with exit code $LASTEXITCODE" }
+    $line = $text | Where-Object { $_ -match '^median=' } | Select-Object -Last 1
+    if ($line -notmatch 'median=([\d.]+) min=([\d.]+) max=([\d.]+)') { throw "unexpected reference output: $text" }
+    $ref = [pscustomobject]@{ Median = [double]$Matches[1]; Min = [double]$Matches[2]; Max = [double]$Matches[3] }
+
+    $rss = $text | Where-Object { $_ -match '^maxrss_kb=(\d+)' } | Select-Object -Last 1
+    $refRss = if ($rss -match '^maxrss_kb=(\d+)') { [math]::Round([double]$Matches[1] / 1KB) } else { $null }
+
+    [pscustomobject]@{
+        Preset          = $Preset
+        Threads         = $n
+        FramesPerStep   = $ours.frames_per_step
+        OursMedian      = [math]::Round($ours.median_seconds, 3)
+        OursMin         = [math]::Round($ours.min_seconds, 3)
+        OursMax         = [math]::Round($ours.max_seconds, 3)
+        ReferenceMedian = $ref.Median
+        ReferenceMin    = $ref.Min
+        ReferenceMax    = $ref.Max
+        Ratio           = [math]::Round($ours.median_seconds / $ref.Median, 3)
+        PeakRssMiB      = [math]::Round($ours.peak_rss_bytes / 1MB)
+        RefPeakRssMiB   = $refRss
+        LoadOurs        = $loadOurs
+        LoadReference   = $loadReference
+    }
+}
