@@ -49,6 +49,7 @@ public static class Program
                     return SuperviseVerb.Run(new Arguments(rest, "resume", "quiet"));
                 case "synthesize":
                     return SynthesizeVerb.Run(new Arguments(rest));
+                case "diagnose": return DiagnoseVerb.Run(new Arguments(rest));
                 case "import":
                     return ImportVerb.Run(new Arguments(rest));
                 case "export":

@@ -22,12 +22,14 @@ namespace TacotronRecovery.Commands;
 /// engine is stopped with a checkpoint. With -Checkpoint, training restarts from that checkpoint (our .ckpt format)
 /// in its own run folder, or in a new run named after it with -Config/-Dataset. -Notify sends the plan, stage
 /// progress and the result through Telegram (or the run's outbox when Telegram is not configured). -WhatIf shows
-/// the plan and changes nothing.</para>
+/// the plan and changes nothing. With no arguments, inside a clone of the repository, it runs the demo scenario end to
+/// end: a demo run is trained and broken on purpose, recovered, and reported (examples/demo.ps1).</para>
 /// <example><code>Invoke-EmergencyRecovery -Run voice -Notify</code><para>Recovers the run 'voice' in place and reports to Telegram.</para></example>
 /// <example><code>Get-TacotronCheckpoint -Run voice -Good -Latest | Invoke-EmergencyRecovery -MaxSteps 1500</code><para>Restarts from the newest good checkpoint.</para></example>
 /// <example><code>Invoke-EmergencyRecovery -Run voice -WhatIf</code><para>Shows the recovery plan with its forecast.</para></example>
+/// <example><code>Invoke-EmergencyRecovery</code><para>In a clone of the repository: the demo scenario (train, break, recover, report).</para></example>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "EmergencyRecovery", SupportsShouldProcess = true, DefaultParameterSetName = "Run")]
+[Cmdlet(VerbsLifecycle.Invoke, "EmergencyRecovery", SupportsShouldProcess = true, DefaultParameterSetName = "Demo")]
 [OutputType(typeof(RecoveryPlan), typeof(StageReached), typeof(RecoveryResult), typeof(TrainingEvent))]
 public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
 {
@@ -82,6 +84,11 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         string cwd = SessionState.Path.CurrentFileSystemLocation.Path;
+        if (ParameterSetName == "Demo")
+        {
+            RunDemo(cwd);
+            return;
+        }
         string root = RunLocator.RunsRoot(RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot), cwd);
         string? checkpoint = Checkpoint is null ? null : GetUnresolvedProviderPathFromPSPath(Checkpoint);
         if (checkpoint is not null && !File.Exists(checkpoint))
@@ -165,6 +172,23 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
                 notifier.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         }
+    }
+
+    private void RunDemo(string cwd)
+    {
+        var dir = new DirectoryInfo(cwd);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "examples", "demo.ps1"))) dir = dir.Parent;
+        if (dir is null)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(
+                "Give -Run or -Checkpoint. (Without arguments the command runs the demo scenario, which needs a clone of the TacotronRecovery repository: examples/demo.ps1 was not found here or above.)"),
+                "RunOrCheckpointRequired", ErrorCategory.InvalidArgument, cwd));
+            return;
+        }
+        var script = Path.Combine(dir.FullName, "examples", "demo.ps1");
+        if (!ShouldProcess(script, "Run the demo scenario (train, break, recover, report)")) return;
+        foreach (var o in InvokeCommand.InvokeScript($"& '{script.Replace("'", "''", StringComparison.Ordinal)}' -Root '{dir.FullName.Replace("'", "''", StringComparison.Ordinal)}'"))
+            WriteObject(o);
     }
 
     private RecoveryResult RunRecovery(RecoveryPlan plan, int startStep, string? config, string? checkpoint, string root, INotifier? notifier)

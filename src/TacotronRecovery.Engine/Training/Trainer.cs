@@ -112,6 +112,8 @@ public sealed class Trainer : IDisposable
             if (meta["controller"] is JsonNode state && state.Deserialize<RecoveryState>(RunJson.Options) is { } s)
                 _controller = new RecoveryController(_config.Recovery, _config.Training, _config.GuidedAttention, s);
             _sink.Log($"resumed from {path} at step {Step}");
+            // A checkpoint from elsewhere becomes this run's first rollback target.
+            if (checkpoint is not null && !IsInRun(checkpoint)) SaveCheckpoint(good: true, reason: "start");
             _sink.Event(Event("Resumed", EventSeverity.Info, $"Resumed from {System.IO.Path.GetFileName(path)} at step {Step}.", new JsonObject { ["checkpoint"] = path }));
         }
         else
@@ -119,6 +121,9 @@ public sealed class Trainer : IDisposable
             SaveCheckpoint(good: true, reason: "initial");
         }
     }
+
+    private bool IsInRun(string path) =>
+        string.Equals(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)), System.IO.Path.GetFullPath(_run.CheckpointsDir), StringComparison.Ordinal);
 
     /// <summary>Tells the controller the engine was restarted after a crash (supervisor). Returns its decisions.</summary>
     public IReadOnlyList<RecoveryDecision> NotifyRestart(string reason)
