@@ -51,7 +51,7 @@ Start-TacotronTraining -Config $config -RunsRoot $RunsRoot -MetricsInterval 0 -W
 }
 Write-Host 'What the engine did by itself:'
 $events | Where-Object { $_.Kind -in 'Recovery', 'Restart', 'Training' -and $_.Code -ne 'Resumed' -or $_.Code -eq 'FaultInjected' } |
-    Format-Table Step, Severity, Code, Message -Wrap -AutoSize | Out-Host
+    ForEach-Object { Write-Host ("  step {0,4}  {1,-8} {2,-24} {3}" -f $_.Step, $_.Severity, $_.Code, $_.Message) }
 
 $broken = Get-TrainingMetrics -Run $run -Kind Alignment -Last 1
 Write-Host ("The run ends broken: attention collapsed at the last step (Diagonality {0:P0})." -f $broken.Diagonality)

@@ -14,8 +14,8 @@ param(
     [ValidateSet('tiny', 'small', 'nvidia')] [string] $Preset = 'small',
     [switch] $Fp16,
     [switch] $Legacy,
-    [int[]] $TextLengths = @(40, 40),
-    [int[]] $MelLengths = @(160, 120),
+    [string] $TextLengths = '40,40',   # comma-separated, longest first
+    [string] $MelLengths = '160,120',
     [string] $ModulePath = $env:TACOTRON_MODULE_PATH,
     [string] $Reference = (Join-Path $PSScriptRoot '../../shared/bench/reference.py')
 )
@@ -42,7 +42,7 @@ try {
         "t = np.zeros((len(tl), max(tl)), np.int64); m = np.zeros((len(tl), 80, max(ml)), np.float32)`n" +
         "for i, (a, b) in enumerate(zip(tl, ml)): t[i, :a] = r.integers(1, 148, a); m[i, :, :b] = r.standard_normal((80, b)) * 0.5 - 4`n" +
         "np.savez(sys.argv[1], text=t, input_lengths=np.array(tl, np.int64), mel=m, output_lengths=np.array(ml, np.int64))"
-    & /usr/bin/python3 -c $code $in ($TextLengths -join ',') ($MelLengths -join ',')
+    & /usr/bin/python3 -c $code $in $TextLengths $MelLengths
     & /usr/bin/python3 $Reference forward --checkpoint $pt --dims $dims --input $in --output (Join-Path $work 'ref.npz') | Out-Null
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $ours = Invoke-TacotronForward -Checkpoint $imported.Path -InputFile $in -OutputFile (Join-Path $work 'ours.npz')
@@ -54,7 +54,7 @@ for k in sorted(b.files):
     d = np.abs(a[k] - b[k])
     print(f"{k:22s} {str(list(b[k].shape)):18s} all {d.max():.2e}  first utterance {d[0].max():.2e}")
 '@ (Join-Path $work 'ref.npz') $ours.Path
-    "preset $Preset, $(if ($Fp16) { 'fp16' } else { 'fp32' }), $(if ($Legacy) { 'legacy' } else { 'zip' }), $($imported.Parameters) parameters, text $($TextLengths -join '/'), mel $($MelLengths -join '/') (forward via engine: $([math]::Round($seconds, 1)) s)"
+    "preset $Preset, $(if ($Fp16) { 'fp16' } else { 'fp32' }), $(if ($Legacy) { 'legacy' } else { 'zip' }), $($imported.Parameters) parameters, text $TextLengths, mel $MelLengths (forward via engine: $([math]::Round($seconds, 1)) s)"
     $report
 }
 finally {

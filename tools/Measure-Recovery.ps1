@@ -37,8 +37,8 @@
     Recomputes the figures from existing run directories without training.
 #>
 param(
-    # Scenarios to run, in this order.
-    [ValidateSet('nan', 'lr', 'corrupt', 'collapse', 'kill')] [string[]] $Scenario = @('nan', 'lr', 'corrupt', 'collapse', 'kill'),
+    # Scenarios to run, in this order: nan, lr, corrupt, collapse, kill (a comma-separated string works with -File).
+    [string[]] $Scenario = @('nan', 'lr', 'corrupt', 'collapse', 'kill'),
     # Path of the built TacotronRecovery.Host.dll.
     [string] $HostPath = '/tmp/art-proof/bin/TacotronRecovery.Host/release/TacotronRecovery.Host.dll',
     # Folder for the generated configs, run directories, engine output and the summary JSON.
@@ -57,6 +57,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 $inv = [System.Globalization.CultureInfo]::InvariantCulture
+$Scenario = @($Scenario | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
+foreach ($s in $Scenario) { if ($s -notin 'nan', 'lr', 'corrupt', 'collapse', 'kill') { throw "Unknown scenario '$s' (expected nan, lr, corrupt, collapse or kill)." } }
 if (-not $OutFile) { $OutFile = Join-Path $RunsRoot 'recovery-proof.json' }
 $null = New-Item -ItemType Directory -Force -Path $RunsRoot
 $RunsRoot = (Resolve-Path $RunsRoot).Path
@@ -124,12 +126,21 @@ function New-ScenarioConfig([string] $Name, [int] $MaxSteps) {
     $path
 }
 
+# The fault step a scenario's generated config used (so -AnalyzeOnly needs no -FaultStep), else -FaultStep.
+function Get-ConfiguredFaultStep([string] $Name) {
+    $path = Join-Path $RunsRoot "proof-$Name.yaml"
+    if (-not (Test-Path -LiteralPath $path)) { return $FaultStep }
+    $key = @{ nan = 'nan_loss_at_step'; lr = 'lr_explosion_at_step'; corrupt = 'corrupt_checkpoint_at_step'; collapse = 'attention_collapse_at_step'; kill = 'kill_at_step' }[$Name]
+    $m = [regex]::Match([System.IO.File]::ReadAllText($path), "(?m)^\s+$($key):\s*(\d+)")
+    if ($m.Success) { [int]$m.Groups[1].Value } else { $FaultStep }
+}
+
 function Get-ScenarioFigures([string] $Name, [string] $RunPath) {
     $metrics = @(Read-JsonLines (Join-Path $RunPath 'metrics.jsonl'))
     $alignment = @(Read-JsonLines (Join-Path $RunPath 'alignment.jsonl'))
     $events = @(Read-JsonLines (Join-Path $RunPath 'events.jsonl'))
     if ($metrics.Count -eq 0) { throw "No metrics in $RunPath." }
-    $F = $FaultStep
+    $F = Get-ConfiguredFaultStep $Name
 
     # (1) Non-finite steps never reach the weights.
     $nonFinite = @($metrics | Where-Object {
@@ -147,18 +158,22 @@ function Get-ScenarioFigures([string] $Name, [string] $RunPath) {
     $skips = @($metrics | Where-Object { $_.skipped }).Count
     $lastCk = $events | Where-Object { $_.code -eq 'CheckpointSaved' } | Select-Object -Last 1
 
-    # The fault's time: the first line at or after the fault step (for a kill: the restart event).
+    # The fault's time: its FaultInjected event (collapse, corrupt: they fire after the step), else the end of the
+    # first step at or after the fault step (NaN, learning rate: they act inside that step) or the restart (kill).
+    $injected = $events | Where-Object { $_.code -eq 'FaultInjected' } | Select-Object -First 1
     $faultLine = $metrics | Where-Object { $_.step -ge $F } | Select-Object -First 1
-    $faultEvent = $events | Where-Object { $_.code -in 'FaultInjected', 'EngineRestart' } | Select-Object -First 1
-    $faultTime = if ($faultLine) { $faultLine._time } else { $faultEvent._time }
-    if ($faultEvent -and $faultEvent._time -lt $faultTime) { $faultTime = $faultEvent._time }
-    $faultIndex = if ($faultLine) { $faultLine._index } else { $metrics.Count }
+    $restart = $events | Where-Object { $_.code -eq 'EngineRestart' } | Select-Object -First 1
+    if ($injected) { $faultTime = $injected._time }
+    else {
+        $faultTime = if ($faultLine) { $faultLine._time } else { $restart._time }
+        if ($restart -and $restart._time -lt $faultTime) { $faultTime = $restart._time }
+    }
 
     # (2) Loss back within 10 % of the pre-fault 20-step median.
-    $pre = @($metrics | Where-Object { $_._index -lt $faultIndex -and $_.step -ge ($F - 20) -and $_.step -lt $F -and -not $_.skipped } |
+    $pre = @($metrics | Where-Object { $_._time -lt $faultTime -and $_.step -ge ($F - 20) -and $_.step -lt $F -and -not $_.skipped } |
             ForEach-Object { ConvertTo-Double $_.loss } | Where-Object { [double]::IsFinite($_) })
     $preMedian = Get-Median $pre
-    $preRecon = Get-Median @($metrics | Where-Object { $_._index -lt $faultIndex -and $_.step -ge ($F - 20) -and $_.step -lt $F -and -not $_.skipped } |
+    $preRecon = Get-Median @($metrics | Where-Object { $_._time -lt $faultTime -and $_.step -ge ($F - 20) -and $_.step -lt $F -and -not $_.skipped } |
             ForEach-Object { (ConvertTo-Double $_.mel_loss) + (ConvertTo-Double $_.mel_postnet_loss) + (ConvertTo-Double $_.gate_loss) })
     $anchor = $events | Where-Object { $_._time -ge $faultTime -and $_.code -in 'RollbackCompleted', 'EngineRestart', 'ReinitializeAttention' } | Select-Object -First 1
     $anchorName = if ($anchor) { "$($anchor.code)@$($anchor.step)" } else { "fault@$F" }
@@ -191,7 +206,8 @@ function Get-ScenarioFigures([string] $Name, [string] $RunPath) {
             before    = if ($before) { [ordered]@{ step = $before.step; diagonality = [math]::Round($before.diagonality, 3); gate_accuracy = [math]::Round($before.gate_accuracy, 3); quality = [math]::Round($before.quality, 1) } } else { $null }
             min_diagonality_after_fault = if ($null -ne $minDiag) { [math]::Round($minDiag, 3) } else { $null }
             recovered_at_step = if ($hit) { $hit.step } else { $null }
-            steps     = if ($hit) { @($postSteps | Where-Object { $_._time -le $hit._time }).Count } else { $null }
+            # A train measurement is written just before its step's metrics line; a validation one just after it.
+            steps     = if ($hit) { @($postSteps | Where-Object { $_._time -le $hit._time }).Count + [int]($src -eq 'train') } else { $null }
             minutes   = if ($hit) { [math]::Round(($hit._time - $faultTime).TotalMinutes, 2) } else { $null }
             final     = if ($last) { [ordered]@{ step = $last.step; diagonality = [math]::Round($last.diagonality, 3); gate_accuracy = [math]::Round($last.gate_accuracy, 3); quality = [math]::Round($last.quality, 1) } } else { $null }
         }
@@ -236,7 +252,13 @@ $results = [System.Collections.Generic.List[object]]::new()
 foreach ($name in $Scenario) {
     $max = if ($name -eq 'collapse') { $FaultStep + 1000 } else { $FaultStep + 300 }
     $runPath = Join-Path $RunsRoot "proof-$name"
+    $sidecar = Join-Path $RunsRoot "proof-$name.run.json"
     $run = [ordered]@{ threads = $Threads; load_before = Get-LoadAverage; started = (Get-Date).ToUniversalTime().ToString('o') }
+    if ($AnalyzeOnly -and (Test-Path -LiteralPath $sidecar)) {
+        $saved = Get-Content -LiteralPath $sidecar -Raw | ConvertFrom-Json -AsHashtable
+        $run = [ordered]@{}; foreach ($k in $saved.Keys) { $run[$k] = $saved[$k] }
+    }
+    elseif ($AnalyzeOnly) { $run = [ordered]@{} }
     if (-not $AnalyzeOnly) {
         $cfg = New-ScenarioConfig $name $max
         if (Test-Path -LiteralPath $runPath) { Remove-Item -LiteralPath $runPath -Recurse -Force }
@@ -249,6 +271,7 @@ foreach ($name in $Scenario) {
         $run.wall_minutes = [math]::Round($sw.Elapsed.TotalMinutes, 2)
         $run.load_after = Get-LoadAverage
         Write-Host "[$((Get-Date).ToString('HH:mm:ss'))] $name`: exit $($run.exit_code) after $($run.wall_minutes) min, load $($run.load_after)"
+        $run | ConvertTo-Json | Set-Content -LiteralPath $sidecar
     }
     $fig = Get-ScenarioFigures $name $runPath
     foreach ($k in $run.Keys) { $fig[$k] = $run[$k] }
@@ -259,7 +282,7 @@ $cpu = (Select-String -Path /proc/cpuinfo -Pattern '^model name\s*:\s*(.*)$' | S
 $summary = [ordered]@{
     measured  = (Get-Date).ToUniversalTime().ToString('o')
     machine   = [ordered]@{ cpu = $cpu; cores = [Environment]::ProcessorCount; os = [System.Runtime.InteropServices.RuntimeInformation]::OSDescription }
-    threads   = $Threads
+    threads   = @($results | ForEach-Object { if ($_.Contains('threads')) { $_['threads'] } } | Sort-Object -Unique)
     base_config = (Resolve-Path $Config).Path
     scenarios = $results
 }

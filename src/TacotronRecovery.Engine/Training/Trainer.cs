@@ -154,6 +154,8 @@ public sealed class Trainer : IDisposable
             if (stop.IsCancellationRequested)
             {
                 SaveCheckpoint(good: IsHealthyNow(), reason: "stop");
+                // The checkpoint is safe first; then free-running metrics of the state the run stops in.
+                if (t.ValidationEverySteps > 0 && (_lastValidation?.Step ?? -1) < Step) Validate();
                 return TrainingOutcome.Stopped;
             }
             int step = Step + 1;
@@ -322,6 +324,11 @@ public sealed class Trainer : IDisposable
         _sink.Alignment(m);
     }
 
+    /// <summary>The most recent alignment measurement, validation preferred at equal steps.</summary>
+    private AlignmentMetrics? LatestAlignment =>
+        _lastValidation is null ? _lastAlignment
+        : _lastAlignment is null || _lastValidation.Step >= _lastAlignment.Step ? _lastValidation : _lastAlignment;
+
     private bool IsHealthyNow() => _consecutiveFinite >= 1 && double.IsFinite(_lastLoss) && WeightsFinite();
 
     private bool WeightsFinite()
@@ -349,13 +356,13 @@ public sealed class Trainer : IDisposable
             ["data"] = JsonSerializer.SerializeToNode(_config.Data with { Path = null, MelCachePath = null, TrainFilelist = null, ValidationFilelist = null }, RunJson.Options),
             ["controller"] = JsonSerializer.SerializeToNode(_controller.State, RunJson.Options),
             ["loss"] = double.IsFinite(_lastLoss) ? _lastLoss : null,
-            ["diagonality"] = (_lastValidation ?? _lastAlignment)?.Diagonality,
+            ["diagonality"] = LatestAlignment?.Diagonality,
             ["good"] = good,
         };
         var path = _run.CheckpointPath(Step);
         CheckpointFile.Write(path, meta, _model, _optimizer);
-        var diag = (_lastValidation ?? _lastAlignment)?.Diagonality;
-        var entry = _checkpoints.Record(path, Step, good, _lastLoss, diag, (_lastValidation ?? _lastAlignment)?.GateAccuracy);
+        var latest = LatestAlignment;
+        var entry = _checkpoints.Record(path, Step, good, _lastLoss, latest?.Diagonality, latest?.GateAccuracy);
         _sink.Event(Event("CheckpointSaved", EventSeverity.Info,
             $"Checkpoint {System.IO.Path.GetFileName(path)} saved ({reason}; {(good ? "good" : "not good")}).",
             new JsonObject { ["path"] = path, ["good"] = good, ["well_aligned"] = entry.WellAligned, ["reason"] = reason }));

@@ -131,6 +131,18 @@ public sealed class CheckpointImportTests : IDisposable
     }
 
     [Fact]
+    public void Import_ReferenceSymbolSetAnd80Mels_SynthesizerSpeaksWithIt()
+    {
+        var o = Tiny() with { NSymbols = 148, NMelChannels = 80, MaxDecoderSteps = 30 };
+        var result = CheckpointImporter.Import(SaveTiny(o, 15), File("speak.ckpt"));
+        using var synthesizer = new TacotronRecovery.Engine.Inference.Synthesizer(result.Path);
+        var spoken = synthesizer.Synthesize("Hello there.", griffinLimIterations: 1);
+        Assert.InRange(spoken.Frames, 1, 1000);
+        Assert.Equal(22050, spoken.SampleRate);
+        Assert.NotEmpty(spoken.Audio);
+    }
+
+    [Fact]
     public void ExportThenImport_OurCheckpoint_RoundTripsBitForBit()
     {
         var o = Tiny(r: 2);
