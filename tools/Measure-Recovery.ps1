@@ -148,13 +148,20 @@ function Get-ScenarioFigures([string] $Name, [string] $RunPath) {
             @($vals | Where-Object { -not [double]::IsFinite($_) }).Count -gt 0
         })
     $unskipped = @($nonFinite | Where-Object { -not $_.skipped })
+    # A non-finite weight would make every later forward pass non-finite: the next applied step must be finite.
     $afterOk = $true
     foreach ($bad in $nonFinite) {
         $next = $metrics | Where-Object { $_._index -gt $bad._index -and -not $_.skipped } | Select-Object -First 1
-        if ($next -and -not [double]::IsFinite((ConvertTo-Double $next.loss))) { $afterOk = $false }
-        $ck = $events | Where-Object { $_.code -eq 'CheckpointSaved' -and $_._time -gt $bad._time } | Select-Object -First 1
-        if ($ck -and -not $ck.data.good) { $afterOk = $false }
+        if ($next -and -not ([double]::IsFinite((ConvertTo-Double $next.loss)) -and [double]::IsFinite((ConvertTo-Double $next.grad_norm)))) { $afterOk = $false }
     }
+    # The first checkpoint after the last non-finite step that was saved as good (the trainer checks every weight
+    # for finiteness before it marks a checkpoint good; one saved right after a skipped step is "not good" by rule).
+    $nextGood = $null
+    if ($nonFinite.Count) {
+        $lastBad = $nonFinite[-1]
+        $nextGood = $events | Where-Object { $_.code -eq 'CheckpointSaved' -and $_._time -gt $lastBad._time -and $_.data.good } | Select-Object -First 1
+    }
+    $weightRollbacks = @($events | Where-Object { $_.kind -eq 'Recovery' -and $_.data -and $_.data.PSObject.Properties['evidence'] -and $_.data.evidence -match 'weights=non-finite' }).Count
     $skips = @($metrics | Where-Object { $_.skipped }).Count
     $lastCk = $events | Where-Object { $_.code -eq 'CheckpointSaved' } | Select-Object -Last 1
 
@@ -235,6 +242,8 @@ function Get-ScenarioFigures([string] $Name, [string] $RunPath) {
         non_finite_steps        = $nonFinite.Count
         non_finite_all_skipped  = ($unskipped.Count -eq 0)
         finite_after_non_finite = $afterOk
+        next_good_checkpoint_step = if ($nextGood) { $nextGood.step } else { $null }
+        non_finite_weight_decisions = $weightRollbacks
         final_checkpoint_good   = if ($lastCk) { [bool]$lastCk.data.good } else { $null }
         anchor                  = $anchorName
         pre_fault_loss_median   = [math]::Round($preMedian, 4)
@@ -305,5 +314,6 @@ $results | ForEach-Object {
         FinalQual  = $_.alignment.validation.final.quality
         SecPerStep = $_.median_step_seconds
     }
-} | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+} | Format-Table -Property Scenario, Skips, NonFinite, AllSkipped, Anchor, LossSteps, LossMin, AlignSteps, AlignMin, FinalDiag, FinalGate, FinalQual, SecPerStep -AutoSize |
+    Out-String -Width 220 | Write-Host
 Write-Host "Summary written to $OutFile"

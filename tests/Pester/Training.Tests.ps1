@@ -163,3 +163,27 @@ Describe 'Invoke-EmergencyRecovery' {
         Get-ChildItem (Join-Path $Runs 'broken/outbox') -Filter *.json | Should -Not -BeNullOrEmpty
     }
 }
+
+Describe 'Invoke-EmergencyRecovery -Checkpoint (PyTorch)' {
+    It 'imports an NVIDIA-format .pt file and recovers it in a new run' {
+        $runs = Join-Path $TestDrive 'runs'
+        $config = New-TinyConfig (Join-Path $TestDrive 'pt.yaml') -MaxSteps 2
+        Start-TacotronTraining -Config $config -RunsRoot $runs -Run source | Out-Null
+        $pt = Join-Path $TestDrive 'checkpoint_2.pt'
+        Get-TacotronCheckpoint -Run source -RunsRoot $runs -Latest | Export-TacotronCheckpoint -Format PyTorch -Destination $pt | Out-Null
+        $out = Invoke-EmergencyRecovery -Checkpoint $pt -Config $config -RunsRoot $runs -MaxSteps 3 -StageScale 0.01 -WarningAction SilentlyContinue
+        $result = $out | Select-Object -Last 1
+        $result.GetType().Name | Should -Be 'RecoveryResult'
+        $result.Run | Should -Be 'recovery-checkpoint_2'
+        Test-Path (Join-Path $runs 'recovery-checkpoint_2/checkpoint_2.imported.ckpt') | Should -BeTrue
+        (Get-TrainingMetrics -Run recovery-checkpoint_2 -RunsRoot $runs -Last 1).Step | Should -Be 3
+    }
+
+    It 'refuses a garbage .pt file with a clear error' {
+        $bad = Join-Path $TestDrive 'garbage.pt'
+        [System.IO.File]::WriteAllBytes($bad, [byte[]](0x80, 0x02) + [byte[]](1..200))
+        $config = New-TinyConfig (Join-Path $TestDrive 'g.yaml')
+        Invoke-EmergencyRecovery -Checkpoint $bad -Config $config -RunsRoot (Join-Path $TestDrive 'runs') -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'Checkpoint*'
+    }
+}

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Security;
+using System.Text.Json;
 using TacotronRecovery.Commands.Engine;
 using TacotronRecovery.Core.Alerts;
 using TacotronRecovery.Core.Checkpoints;
@@ -27,6 +28,7 @@ namespace TacotronRecovery.Commands;
 /// <example><code>Invoke-EmergencyRecovery -Run voice -Notify</code><para>Recovers the run 'voice' in place and reports to Telegram.</para></example>
 /// <example><code>Get-TacotronCheckpoint -Run voice -Good -Latest | Invoke-EmergencyRecovery -MaxSteps 1500</code><para>Restarts from the newest good checkpoint.</para></example>
 /// <example><code>Invoke-EmergencyRecovery -Run voice -WhatIf</code><para>Shows the recovery plan with its forecast.</para></example>
+/// <example><code>Invoke-EmergencyRecovery -Checkpoint ./checkpoint_42000.pt -Config ./voice.yaml -Notify</code><para>Recovers a broken PyTorch (NVIDIA-format) run: the file is imported, its model dimensions kept.</para></example>
 /// <example><code>Invoke-EmergencyRecovery</code><para>In a clone of the repository: the demo scenario (train, break, recover, report).</para></example>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "EmergencyRecovery", SupportsShouldProcess = true, DefaultParameterSetName = "Demo")]
@@ -35,13 +37,14 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
 {
     private EngineSession? _session;
     private RunDirectory? _run;
+    private int? _importedStep;
 
     /// <summary><para type="description">Run name (under -RunsRoot) or run folder to recover in place.</para></summary>
     [Parameter(ParameterSetName = "Run", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = "Checkpoint", ValueFromPipelineByPropertyName = true)]
     public string? Run { get; set; }
 
-    /// <summary><para type="description">Checkpoint to restart from (our .ckpt format).</para></summary>
+    /// <summary><para type="description">Checkpoint to restart from: our .ckpt, or an NVIDIA-format PyTorch file (.pt, zip or legacy; imported first, with its optimizer state when present).</para></summary>
     [Parameter(ParameterSetName = "Checkpoint", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Path")]
     public string? Checkpoint { get; set; }
@@ -106,6 +109,13 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
             return;
         }
         string? config = Config is not null ? GetUnresolvedProviderPathFromPSPath(Config) : File.Exists(_run.ConfigFile) ? _run.ConfigFile : null;
+        if (checkpoint is not null && IsPyTorchFile(checkpoint))
+        {
+            if (!ShouldProcess(checkpoint, "Import the PyTorch checkpoint for recovery")) return;
+            var imported = ImportPyTorch(checkpoint, config);
+            if (imported is null) return;
+            (checkpoint, config) = imported.Value;
+        }
         if (config is null && Dataset is null)
         {
             WriteError(new ErrorRecord(new ArgumentException($"Run '{_run.Name}' has no config.yaml; pass -Config or -Dataset."), "ConfigMissing", ErrorCategory.InvalidArgument, _run.Path));
@@ -121,18 +131,18 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
 
         var recent = JsonLines.ReadLast<StepMetrics>(_run.MetricsFile, 200).ToList();
         double secondsPerStep = recent.Count > 0 ? Median(recent.Select(m => m.StepSeconds)) : 1.0;
-        int startStep = checkpoint is not null ? StepOf(checkpoint) : CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Entry.Step ?? 0;
+        int startStep = _importedStep ?? (checkpoint is not null ? StepOf(checkpoint) : CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Entry.Step ?? 0);
         var plan = RecoveryPlan.Create(secondsPerStep, StageScale, startStep: startStep, run: _run.Name);
         WriteObject(plan);
         if (!ShouldProcess(_run.Path, $"Emergency recovery from step {startStep} (up to {MaxSteps} steps)")) return;
 
-        if (RunSummary.IsActive(_run))
+        if (RunSummary.IsEngineRunning(_run))
         {
             WriteVerbose($"Stopping the running engine of '{_run.Name}' (it checkpoints first).");
             File.WriteAllText(_run.StopRequestFile, "stop");
             var deadline = DateTime.UtcNow.AddMinutes(5);
-            while (RunSummary.IsActive(_run) && DateTime.UtcNow < deadline) Thread.Sleep(250);
-            if (RunSummary.IsActive(_run))
+            while (RunSummary.IsEngineRunning(_run) && DateTime.UtcNow < deadline) Thread.Sleep(250);
+            if (RunSummary.IsEngineRunning(_run))
             {
                 ThrowTerminatingError(new ErrorRecord(new TimeoutException($"The engine of '{_run.Name}' did not stop within 5 minutes; stop it with Stop-TacotronTraining -Force first."),
                     "StopTimeout", ErrorCategory.OperationTimeout, _run.Path));
@@ -255,6 +265,44 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
         }
         var good = CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Path;
         return tracker.Result(good, decisions, tracker.IsDone ? null : diagnosis ?? $"The Done targets were not met within {MaxSteps} steps.");
+    }
+
+    /// <summary>A PyTorch file: a zip archive (PyTorch ≥ 1.6) or a legacy pickle (protocol 2+).</summary>
+    private static bool IsPyTorchFile(string path)
+    {
+        var head = new byte[4];
+        using (var fs = File.OpenRead(path)) if (fs.Read(head, 0, 4) < 2) return false;
+        return (head[0] == (byte)'P' && head[1] == (byte)'K') || head[0] == 0x80;
+    }
+
+    /// <summary>
+    /// Imports an NVIDIA-format PyTorch checkpoint into the run folder (our format) and writes a config whose model
+    /// section matches the file's dimensions (data and the rest from -Config/-Dataset). Null after an error.
+    /// </summary>
+    private (string Checkpoint, string Config)? ImportPyTorch(string source, string? config)
+    {
+        if (config is null && Dataset is null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException("A PyTorch checkpoint carries no dataset: pass -Config or -Dataset."), "ConfigMissing", ErrorCategory.InvalidArgument, source));
+            return null;
+        }
+        var destination = Path.Combine(_run!.Path, Path.GetFileNameWithoutExtension(source) + ".imported.ckpt");
+        if (InteropVerb.Run(this, source, "ImportFailed", "import", "--source", source, "--out", destination) is not { } data) return null;
+        var model = data.GetProperty("model").Deserialize<ModelOptions>(RunJson.Options)!;
+        if (data.TryGetProperty("warnings", out var warnings))
+            foreach (var w in warnings.EnumerateArray()) WriteWarning(w.GetString());
+        TacotronConfig effective;
+        try { effective = ConfigLoader.LoadOrDefault(config); }
+        catch (ConfigException e)
+        {
+            WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, config));
+            return null;
+        }
+        var recoveryConfig = Path.Combine(_run.Path, "config.recovery.yaml");
+        ConfigWriter.WriteRedacted(effective with { Model = model, Name = _run.Name }, recoveryConfig);
+        _importedStep = data.GetProperty("step").GetInt32();
+        WriteVerbose($"Imported {source} (step {_importedStep}) to {destination}; model dimensions from the file in {recoveryConfig}.");
+        return (destination, recoveryConfig);
     }
 
     private RunDirectory ResolveRun(string root, string cwd, string? checkpoint)

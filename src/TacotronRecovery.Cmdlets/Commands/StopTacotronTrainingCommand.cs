@@ -52,7 +52,7 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
             WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.ObjectNotFound, Run));
             return;
         }
-        if (!RunSummary.IsActive(run))
+        if (!RunSummary.IsEngineRunning(run))
         {
             WriteVerbose($"Run '{run.Name}' is not running.");
             if (PassThru) WriteObject(RunInfoFactory.Read(run));
@@ -61,8 +61,8 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
         if (!ShouldProcess(run.Path, "Stop training (checkpoint, then exit)")) return;
         File.WriteAllText(run.StopRequestFile, "stop");
         var deadline = DateTime.UtcNow.AddSeconds(TimeoutSeconds);
-        while (DateTime.UtcNow < deadline && RunSummary.IsActive(run)) Thread.Sleep(250);
-        if (RunSummary.IsActive(run))
+        while (DateTime.UtcNow < deadline && RunSummary.IsEngineRunning(run)) Thread.Sleep(250);
+        if (RunSummary.IsEngineRunning(run))
         {
             var state = RunStateStore.TryRead(run.StateFile);
             if (Force && state is not null && state.Pid > 0)

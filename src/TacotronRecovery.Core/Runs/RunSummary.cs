@@ -99,6 +99,18 @@ public sealed record RunSummary
         return !localHost || ProcessProbe.IsAlive(state.Pid, state.Updated);
     }
 
+    /// <summary>
+    /// True when an engine is writing the run now: run.json says Running or Recovering and its process is alive (an
+    /// engine on another host is assumed alive). Unlike <see cref="IsActive"/>, a run without run.json is not running.
+    /// </summary>
+    public static bool IsEngineRunning(RunDirectory run)
+    {
+        RunState? state;
+        try { state = RunStateStore.TryRead(run.StateFile); }
+        catch (RunDataException) { return false; }
+        return state is not null && IsActive(run);
+    }
+
     private static int CountCheckpoints(RunDirectory run)
     {
         try

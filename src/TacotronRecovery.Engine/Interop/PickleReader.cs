@@ -206,6 +206,7 @@ internal sealed class PickleReader
     private byte[] ReadBytes(int n)
     {
         if (n < 0) throw new PickleException("negative length in pickle");
+        if (_s.CanSeek && n > _s.Length - _s.Position) throw new PickleException("a pickle item runs past the end of the file (truncated or damaged)");
         var buffer = new byte[n];
         _s.ReadExactly(buffer);
         return buffer;

@@ -36,7 +36,8 @@ internal static class TorchFile
             if (n == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return (ReadZip(fs), TorchFileFormat.Zip);
             if (n >= 2 && head[0] == 0x80) return (ReadLegacy(fs), TorchFileFormat.Legacy);
         }
-        catch (Exception e) when (e is PickleException or InvalidDataException or EndOfStreamException or InvalidCastException or ArgumentException or OverflowException)
+        catch (Exception e) when (e is PickleException or InvalidDataException or EndOfStreamException or InvalidCastException or ArgumentException
+            or OverflowException or FormatException or System.Runtime.InteropServices.ExternalException)
         {
             throw new InteropException("CheckpointCorrupt", path, "it is not a readable PyTorch file: " + e.Message);
         }
@@ -62,6 +63,7 @@ internal static class TorchFile
             if (!storages.TryGetValue(key, out var storage))
             {
                 var entry = zip.GetEntry(prefix + "data/" + key) ?? throw new InvalidDataException($"storage data/{key} is missing from the zip container");
+                if (numel < 0 || numel > entry.Length) throw new InvalidDataException($"storage data/{key} holds {entry.Length} bytes, fewer than its {numel} elements need");
                 using var es = entry.Open();
                 storage = FromBytes(es, dtype, numel);
                 storages[key] = storage;
@@ -70,8 +72,14 @@ internal static class TorchFile
         }
         using var ps = pkl.Open();
         using var buffered = new BufferedStream(ps);
-        var root = new PickleReader(buffered, Persistent, Reduce).Load();
-        return root;
+        try
+        {
+            return new PickleReader(buffered, Persistent, Reduce).Load();
+        }
+        finally
+        {
+            foreach (var storage in storages.Values) storage.Dispose(); // tensors were rebuilt as copies
+        }
     }
 
     private static object? ReadLegacy(Stream fs)
@@ -122,9 +130,17 @@ internal static class TorchFile
             long numel = BinaryPrimitives.ReadInt64LittleEndian(sizeBuffer);
             if (!pending.TryGetValue(key, out var s)) throw new PickleException($"storage {key} is not referenced");
             if (numel != s.Numel) throw new PickleException($"storage {key} holds {numel} elements, its reference says {s.Numel}");
+            if (numel < 0 || numel > buffered.Length - buffered.Position) throw new PickleException($"storage {key} runs past the end of the file (truncated)");
             s.Data = FromBytes(buffered, s.DType, numel);
         }
-        return Resolve(root, views);
+        try
+        {
+            return Resolve(root, views);
+        }
+        finally
+        {
+            foreach (var s in pending.Values) s.Data?.Dispose();
+        }
     }
 
     /// <summary>Replaces the legacy placeholders (now that the storages are read) by tensors, throughout the tree.</summary>

@@ -40,8 +40,10 @@ public static class Validation
             var (alignments, maxSteps, maxTokens) = AlignmentMeasurement.ToHost(inference.Alignments);
             var stepLengths = inference.Lengths.Select(l => Math.Clamp((l + framesPerStep - 1) / framesPerStep, 1, maxSteps)).ToArray();
             var score = AlignmentScorer.ScoreBatch(alignments, maxSteps, maxTokens, stepLengths, text.Tokens);
-            var predicted = inference.Lengths.Select((l, i) => inference.HitMaxSteps[i] ? (int?)null : l).ToArray();
-            double stopAccuracy = GateMetrics.StopAccuracy(predicted, text.Frames, score.Items.Select(s => s.ReachedEnd).ToArray());
+            // Stop accuracy is judged in decoder steps (DESIGN.md: within ±max(3 steps, 5 %) of the true end).
+            var predicted = inference.Lengths.Select((l, i) => inference.HitMaxSteps[i] ? (int?)null : (l + framesPerStep - 1) / framesPerStep).ToArray();
+            var trueSteps = text.Frames.Select(f => (f + framesPerStep - 1) / framesPerStep).ToArray();
+            double stopAccuracy = GateMetrics.StopAccuracy(predicted, trueSteps, score.Items.Select(s => s.ReachedEnd).ToArray());
 
             // Teacher-forced gate accuracy on the same sentences.
             var tf = model.Forward(text.Text, text.TextLengths, text.Mels, text.MelLengths);

@@ -209,6 +209,16 @@ public sealed class CheckpointImportTests : IDisposable
     }
 
     [Fact]
+    public void Read_PickleHeaderThenJunk_IsCheckpointCorruptWithoutHugeAllocation()
+    {
+        // PROTO 2, then BINUNICODE claiming 2 GB: refused as running past the end of the file.
+        System.IO.File.WriteAllBytes(File("junk.pt"), new byte[] { 0x80, 0x02, (byte)'X', 0xff, 0xff, 0xff, 0x7f, 1, 2, 3 });
+        var e = Assert.Throws<InteropException>(() => PyTorchCheckpoint.Read(File("junk.pt")));
+        Assert.Equal("CheckpointCorrupt", e.ErrorId);
+        Assert.Contains("runs past the end of the file", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_TruncatedZip_IsCheckpointCorrupt()
     {
         var bytes = System.IO.File.ReadAllBytes(SaveTiny(Tiny(), 13));

@@ -149,6 +149,18 @@ public sealed class ReferenceInteropTests : IDisposable
         Assert.Null(CheckpointFile.Read(result.Path).Optimizer);
     }
 
+    [Theory]
+    [InlineData(0.3)]
+    [InlineData(0.97)]
+    public void Read_TruncatedLegacyFile_IsCheckpointCorrupt(double keep)
+    {
+        var bytes = System.IO.File.ReadAllBytes(MakeReference("legacy.pt", legacy: true, fp16: false));
+        System.IO.File.WriteAllBytes(File("cut.pt"), bytes[..(int)(bytes.Length * keep)]);
+        var e = Assert.Throws<InteropException>(() => CheckpointImporter.Import(File("cut.pt"), File("cut.ckpt")));
+        Assert.Equal("CheckpointCorrupt", e.ErrorId);
+        Assert.False(System.IO.File.Exists(File("cut.ckpt")));
+    }
+
     [Fact]
     public void ParameterOrder_EqualsReferenceModelParameters()
     {
