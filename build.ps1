@@ -24,6 +24,14 @@
     bench: torch intra-op threads. Default 1.
 .PARAMETER Steps
     bench: timed steps after warm-up. Default 5.
+.PARAMETER Warmup
+    bench: warm-up steps. Default 1.
+.PARAMETER Health
+    bench: also measure the per-step health work and print its overhead.
+.PARAMETER Phases
+    bench: time the phases of a step.
+.PARAMETER Reference
+    bench: run the PyTorch reference (shared/bench/reference.py, Debian python3-torch) back to back and print the ratio.
 .EXAMPLE
     dotnet pwsh build.ps1 test
 #>
@@ -41,6 +49,14 @@ param(
     [string] $Preset = 'small',
     [int] $Threads = 1,
     [int] $Steps = 5,
+    # bench: warm-up steps before timing. Default 1.
+    [int] $Warmup = 1,
+    # bench: also run the per-step health work and report its overhead.
+    [switch] $Health,
+    # bench: time the phases of a step (encoder, decoder, postnet, backward, optimizer).
+    [switch] $Phases,
+    # bench: run the PyTorch reference back to back (needs Debian's python3-torch) and print the ratio.
+    [switch] $Reference,
     # Where build outputs go (module at <Output>/module/TacotronRecovery). Default: ./out.
     [string] $Output,
     # Optional dotnet --artifacts-path, so that parallel builds of one tree do not share bin/ and obj/.
@@ -56,6 +72,8 @@ $ModuleDir = Join-Path $Out 'module/TacotronRecovery'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
 $env:DOTNET_SKIP_FIRST_TIME_EXPERIENCE = '1'
+# Torch (libgomp) threads wait passively: spin-waiting collapses throughput on shared cores (docs/benchmarks.md).
+if (-not $env:OMP_WAIT_POLICY) { $env:OMP_WAIT_POLICY = 'PASSIVE' }
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -192,7 +210,13 @@ function Invoke-Demo {
 function Invoke-Bench {
     Invoke-Build
     $engine = Join-Path $ModuleDir 'engine/TacotronRecovery.Host.dll'
-    Invoke-Native dotnet @($engine, 'bench', '--preset', $Preset, '--threads', $Threads, '--steps', $Steps)
+    $benchArgs = @($engine, 'bench', '--preset', $Preset, '--threads', $Threads, '--steps', $Steps, '--warmup', $Warmup)
+    if ($Health) { $benchArgs += '--health' }
+    if ($Phases) { $benchArgs += '--phases' }
+    Invoke-Native dotnet $benchArgs
+    if ($Reference) {
+        & (Join-Path $Root 'tools/Compare-BenchReference.ps1') -EngineDll $engine -Preset $Preset -Threads "$Threads" -Steps $Steps
+    }
 }
 
 switch ($Task) {

@@ -47,6 +47,8 @@ param(
     [int] $Threads = 2,
     # The step at which the fault fires.
     [int] $FaultStep = 400,
+    # Steps to train after the fault; default 1000 for collapse, 300 for the others.
+    [int] $StepsAfterFault,
     # Base config (the demo run).
     [string] $Config = (Join-Path $PSScriptRoot '../samples/demo.yaml'),
     # Summary JSON file; defaults to <RunsRoot>/recovery-proof.json.
@@ -259,7 +261,7 @@ function Get-ScenarioFigures([string] $Name, [string] $RunPath) {
 
 $results = [System.Collections.Generic.List[object]]::new()
 foreach ($name in $Scenario) {
-    $max = if ($name -eq 'collapse') { $FaultStep + 1000 } else { $FaultStep + 300 }
+    $max = if ($StepsAfterFault -gt 0) { $FaultStep + $StepsAfterFault } elseif ($name -eq 'collapse') { $FaultStep + 1000 } else { $FaultStep + 300 }
     $runPath = Join-Path $RunsRoot "proof-$name"
     $sidecar = Join-Path $RunsRoot "proof-$name.run.json"
     $run = [ordered]@{ threads = $Threads; load_before = Get-LoadAverage; started = (Get-Date).ToUniversalTime().ToString('o') }

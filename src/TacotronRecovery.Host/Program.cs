@@ -23,7 +23,6 @@ public static class Program
           synthesize   --checkpoint F --text "..." --out F.wav [--plot F.png]
           diagnose     --checkpoint F [--dataset DIR | --config F] [--count N] [--text "a\nb"] [--plot-folder DIR]
           import       a PyTorch (NVIDIA) checkpoint to our format; export: ours to PyTorch; forward: parity forward (.npz)
-          bench        --preset small|nvidia --threads N --steps N [--warmup N] [--health] [--json]
           import       --source F.pt --out F.ckpt [--ignore-layers a,b] [--n-symbols N]   (NVIDIA PyTorch checkpoint)
           export       --checkpoint F.ckpt --out F.pt [--format pytorch]
           forward      --checkpoint F --input in.npz --out out.npz   (parity: teacher-forced, dropout off)

@@ -52,6 +52,9 @@ internal static class EngineHost
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // libgomp's default spin-waiting collapses throughput when cores are shared (measured: 2 threads 13–40 s per
+        // step instead of ~3 s); passive waiting costs nothing measurable when they are not. See docs/benchmarks.md.
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"))) psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         psi.ArgumentList.Add(engine);
         foreach (var a in args) psi.ArgumentList.Add(a);
         return psi;

@@ -13,6 +13,9 @@ public sealed class TrainerTests : IDisposable
 {
     private readonly List<string> _dirs = new();
 
+    // A tiny model is fastest on one thread (and immune to spin-waiting on a shared machine).
+    public TrainerTests() => torch.set_num_threads(1);
+
     private (Trainer Trainer, MemorySink Sink, RunDirectory Run) Create(TacotronConfig config, string? dir = null)
     {
         dir ??= TrainerFixture.NewRunDir();
@@ -105,6 +108,54 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains(sink.Events, e => e.Code == "CheckpointRejected");
         var done = sink.Events.First(e => e.Code == "RollbackCompleted");
         Assert.Equal(5, done.Data!["restored_step"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void Run_AttentionCollapse_EntersCriticalModeAndRaisesGuidedAttention()
+    {
+        var config = TrainerFixture.Config(c => c with
+        {
+            Training = c.Training with { AlignmentEverySteps = 2 },
+            GuidedAttention = c.GuidedAttention with { Weight = 1.0 },
+            Recovery = c.Recovery with { AttentionWarmupSteps = 4, CriticalDiagonality = 0.99, CooldownSteps = 2 },
+            Faults = new FaultOptions { AttentionCollapseAtStep = 3, AttentionCollapseMode = "zero" },
+        });
+        var (t, sink, _) = Create(config);
+        using (t)
+        {
+            t.Start(resume: false);
+            t.Run(12, CancellationToken.None);
+        }
+        var codes = sink.Codes.ToList();
+        Assert.True(codes.IndexOf("FaultInjected") < codes.IndexOf("AttentionCriticalEnter"), string.Join(",", codes));
+        Assert.Contains("GuidedAttentionRaise", codes);
+        Assert.True(codes.IndexOf("AttentionCriticalEnter") < codes.IndexOf("GuidedAttentionRaise"));
+        var last = sink.Steps.Last();
+        Assert.Contains("AttentionCritical", last.Mode);
+        Assert.InRange(last.GuidedAttentionWeight, 25.0, 50.0); // raised ×5 per evaluation without progress, capped at 50× base
+    }
+
+    [Fact]
+    public void Run_LearningRateExplosion_RollsBackAndEndsTheExplosion()
+    {
+        var config = TrainerFixture.Config(c => c with
+        {
+            Recovery = c.Recovery with { SpikeFactor = 1.5, SpikePersistSteps = 2 },
+            Faults = new FaultOptions { LrExplosionAtStep = 8, LrExplosionFactor = 1e6 },
+        });
+        var (t, sink, _) = Create(config);
+        using (t)
+        {
+            t.Start(resume: false);
+            t.Run(30, CancellationToken.None);
+            Assert.True(t.Model.parameters().All(p => torch.isfinite(p).all().item<bool>()));
+        }
+        var codes = sink.Codes.ToList();
+        int rollback = codes.IndexOf("Rollback");
+        Assert.True(rollback >= 0, string.Join(",", codes));
+        Assert.Equal("SafeModeEnter", codes[rollback + 1]);
+        Assert.Equal(1e-3 * 1e6, sink.Steps.Single(s => s.Step == 8).LearningRate, 3);
+        Assert.True(sink.Steps.Last().LearningRate <= 1e-3);
     }
 
     [Fact]
