@@ -63,6 +63,9 @@ public sealed class RecoveryController
     /// <summary>True once a budget is spent; from then on every call answers <see cref="RecoveryAction.None"/>.</summary>
     public bool IsExhausted => _s.Exhausted;
 
+    /// <summary>True while the reconstruction loss is above the spike threshold (a checkpoint saved now is not Good).</summary>
+    public bool LossSpiking => _s.SpikeStreak > 0;
+
     /// <summary>Why recovery is exhausted (null while it is not).</summary>
     public string? Diagnosis => _s.Diagnosis;
 
@@ -161,21 +164,24 @@ public sealed class RecoveryController
         else
         {
             int need = Math.Max(1, Math.Min(MinimumMedianSamples, _r.SkipWindowSteps));
+            // Spikes are judged on the reconstruction loss (mel + postnet + gate): the guided-attention term changes
+            // with its weight (critical mode raises it), and must neither cause nor hide a spike.
+            double reconstruction = o.Mel + o.MelPostnet + o.Gate;
             double median = _s.RecentTotals.Count >= need ? Median(_s.RecentTotals) : double.NaN;
-            if (median > 0 && o.Total > _r.SpikeFactor * median)
+            if (median > 0 && reconstruction > _r.SpikeFactor * median)
             {
                 stable = false;
                 _s.SpikeStreak++;
                 if (_s.SpikeStreak >= _r.SpikePersistSteps)
                 {
                     trigger = Inv($"Loss spike persisted {_s.SpikeStreak} steps");
-                    triggerEvidence = Inv($"total={o.Total:G4} median={median:G4} factor={o.Total / median:F2}>{_r.SpikeFactor} spike_steps={_s.SpikeStreak}/{_r.SpikePersistSteps}");
+                    triggerEvidence = Inv($"reconstruction={reconstruction:G4} median={median:G4} factor={reconstruction / median:F2}>{_r.SpikeFactor} spike_steps={_s.SpikeStreak}/{_r.SpikePersistSteps}");
                 }
             }
             else
             {
                 _s.SpikeStreak = 0;
-                _s.RecentTotals.Add(o.Total);
+                _s.RecentTotals.Add(reconstruction);
                 int window = Math.Max(need, _r.SkipWindowSteps);
                 if (_s.RecentTotals.Count > window) _s.RecentTotals.RemoveRange(0, _s.RecentTotals.Count - window);
             }
@@ -247,7 +253,6 @@ public sealed class RecoveryController
                     _s.CriticalSinceStep = _s.LastProgressStep = m.Step;
                     _s.LastRaiseStep = m.Step;
                     _s.AboveExitSinceStep = null;
-                    ResetLossBaseline();
                 });
             return list;
         }
@@ -277,13 +282,12 @@ public sealed class RecoveryController
                         _s.AttentionDecaying = false;
                         _s.AboveExitSinceStep = null;
                         _s.LastRaiseStep = null;
-                        ResetLossBaseline();
                     });
             else
                 Decide(list, m.Step, RecoveryAction.GuidedAttentionDecay,
                     Inv($"Diagonality {100 * (d):F0}% held above {100 * (_r.ExitDiagonality):F0}% for {held} steps: guided attention ×{from:G3}→×{to:G3}."),
                     Inv($"{evidence} multiplier={from:G3}→{to:G3}"),
-                    () => { _s.AttentionMultiplier = to; _s.AttentionDecaying = true; ResetLossBaseline(); });
+                    () => { _s.AttentionMultiplier = to; _s.AttentionDecaying = true; });
             return list;
         }
 
@@ -331,7 +335,7 @@ public sealed class RecoveryController
             Decide(list, m.Step, RecoveryAction.GuidedAttentionRaise,
                 Inv($"No alignment progress (Diagonality {100 * (d):F0}%, best {100 * (bestBefore):F0}%): guided attention ×{from:G3}→×{to:G3}."),
                 Inv($"diagonality={d:F3} best={bestBefore:F3} no_progress_steps={stalled} multiplier={from:G3}→{to:G3} cap={max:G3}"),
-                () => { _s.AttentionMultiplier = to; _s.AttentionDecaying = false; _s.LastRaiseStep = m.Step; ResetLossBaseline(); });
+                () => { _s.AttentionMultiplier = to; _s.AttentionDecaying = false; _s.LastRaiseStep = m.Step; });
         }
         return list;
     }
@@ -436,7 +440,6 @@ public sealed class RecoveryController
                     _s.CriticalSinceStep = _s.LastProgressStep = step;
                     _s.LastRaiseStep = step;
                     _s.AboveExitSinceStep = null;
-                    ResetLossBaseline();
                 });
         }
         return list;

@@ -313,7 +313,9 @@ public sealed class Trainer : IDisposable
         _sink.Event(Event("RollbackCompleted", EventSeverity.Warning,
             $"Restored {System.IO.Path.GetFileName(entry.Path)} (step {restored}); training continues at step {Step + 1}.",
             new JsonObject { ["checkpoint"] = entry.Path, ["restored_step"] = restored, ["target"] = target.ToString() }));
-        foreach (var d in _controller.OnRollbackCompleted(restored)) Report(d);
+        // Steps keep counting forward after a rollback: the controller's attention timers rebase to the step training
+        // continues at, not to the restored checkpoint's step.
+        foreach (var d in _controller.OnRollbackCompleted(Step)) Report(d);
     }
 
     private void Validate()
@@ -329,7 +331,8 @@ public sealed class Trainer : IDisposable
         _lastValidation is null ? _lastAlignment
         : _lastAlignment is null || _lastValidation.Step >= _lastAlignment.Step ? _lastValidation : _lastAlignment;
 
-    private bool IsHealthyNow() => _consecutiveFinite >= 1 && double.IsFinite(_lastLoss) && WeightsFinite();
+    /// <summary>Good at save: a few finite steps in a row, no loss spike in progress, finite weights.</summary>
+    private bool IsHealthyNow() => _consecutiveFinite >= 3 && !_controller.LossSpiking && double.IsFinite(_lastLoss) && WeightsFinite();
 
     private bool WeightsFinite()
     {

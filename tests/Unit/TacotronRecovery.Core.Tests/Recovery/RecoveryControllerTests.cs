@@ -22,7 +22,8 @@ public sealed class RecoveryControllerTests
     private static RecoveryController Make(RecoveryOptions? r = null, TrainingOptions? t = null, GuidedAttentionOptions? g = null, RecoveryState? s = null) =>
         new(r ?? new RecoveryOptions(), t ?? Training, g ?? Ga, s);
 
-    private static StepObservation Ok(int step, double total = 1.0) => new(step, 0.4, 0.35, 0.05, 0.2, total, 0.8);
+    // Components scale with the total, so a spike shows in the reconstruction loss (mel + postnet + gate = 0.8 × total).
+    private static StepObservation Ok(int step, double total = 1.0) => new(step, 0.4 * total, 0.35 * total, 0.05 * total, 0.2 * total, total, 0.8);
 
     private static StepObservation Nan(int step) => new(step, double.NaN, 0.35, 0.05, 0.2, double.NaN, double.NaN);
 
@@ -42,7 +43,8 @@ public sealed class RecoveryControllerTests
         var all = new List<RecoveryDecision>();
         for (int s = from; s <= to; s++)
         {
-            all.AddRange(c.OnStep(Ok(s, 1.0 + 0.3 * c.Current.GuidedAttentionWeight), Lr));
+            // Only the guided-attention term grows with the weight; the reconstruction losses stay put.
+            all.AddRange(c.OnStep(new StepObservation(s, 0.4, 0.35, 0.05, 0.2, 0.8 + 0.2 * c.Current.GuidedAttentionWeight, 0.8), Lr));
             if (s % 50 == 0) all.AddRange(c.OnAlignment(Align(s, diagonality(s))));
         }
         return all;
@@ -257,7 +259,7 @@ public sealed class RecoveryControllerTests
         Assert.Equal([RecoveryAction.Rollback, RecoveryAction.SafeModeEnter], Actions(ds));
         Assert.Equal(50, ds[0].Step); // the 20th spike step
         Assert.Equal(RollbackTarget.LastGood, ds[0].Target);
-        Assert.Contains("median=1 ", ds[0].Evidence);
+        Assert.Contains("median=0.8 ", ds[0].Evidence);
         Assert.Contains("spike_steps=20/20", ds[0].Evidence);
     }
 
@@ -464,7 +466,8 @@ public sealed class RecoveryControllerTests
         var all = new List<RecoveryDecision>();
         for (int s = from; s <= to; s++)
         {
-            var o = s is >= 100 and < 130 ? Ok(s, 9.0) : s is >= 300 and < 320 ? Nan(s) : Ok(s, 1.0 + 0.3 * c.Current.GuidedAttentionWeight);
+            var o = s is >= 100 and < 130 ? Ok(s, 9.0) : s is >= 300 and < 320 ? Nan(s)
+                : new StepObservation(s, 0.4, 0.35, 0.05, 0.2, 0.8 + 0.2 * c.Current.GuidedAttentionWeight, 0.8);
             var ds = c.OnStep(o, s < 1000 ? Lr : Lr / 2);
             all.AddRange(ds);
             if (ds.Any(d => d.Action == RecoveryAction.Rollback)) c.OnRollbackCompleted(s);
