@@ -174,7 +174,8 @@ public sealed class Trainer : IDisposable
                 return TrainingOutcome.Exhausted;
             }
             if (t.ValidationEverySteps > 0 && Step % t.ValidationEverySteps == 0) Validate();
-            if (t.CheckpointEverySteps > 0 && Step % t.CheckpointEverySteps == 0) SaveCheckpoint(IsHealthyNow(), "scheduled");
+            ConfirmPendingCheckpoint(decisions);
+            if (t.CheckpointEverySteps > 0 && Step % t.CheckpointEverySteps == 0) SaveCheckpoint(IsHealthyNow(), "scheduled", confirmLater: true);
             if (_faults.CorruptCheckpointAt(Step)) CorruptNewestCheckpoint();
             if (_faults.AttentionCollapseAt(Step) is { } mode) CollapseAttention(mode);
         }
@@ -343,7 +344,36 @@ public sealed class Trainer : IDisposable
         return true;
     }
 
-    private void SaveCheckpoint(bool good, string reason)
+    /// <summary>
+    /// A scheduled checkpoint becomes Good only after <c>recovery.spike_persist_steps</c> healthy steps follow it: a
+    /// fault that is not yet visible in the loss at save time (a learning-rate explosion shows as a spike only over the
+    /// next steps) must not make the damaged weights a rollback target.
+    /// </summary>
+    private void ConfirmPendingCheckpoint(IReadOnlyList<RecoveryDecision> decisions)
+    {
+        if (_pending.Count == 0) return;
+        bool unhealthy = decisions.Any(d => d.Action is RecoveryAction.SkipStep or RecoveryAction.Rollback or RecoveryAction.Restart)
+            || _controller.LossSpiking || _consecutiveFinite == 0;
+        if (unhealthy)
+        {
+            _pending.Clear(); // saved while the fault was already under way: never a rollback target
+            return;
+        }
+        int confirmAfter = Math.Max(1, _config.Recovery.SpikePersistSteps);
+        while (_pending.Count > 0 && Step - _pending[0].Step >= confirmAfter)
+        {
+            var p = _pending[0];
+            _pending.RemoveAt(0);
+            if (!File.Exists(p.Path)) continue;
+            _checkpoints.Record(p.Path, p.Step, true, p.Loss, p.Diagonality, p.GateAccuracy);
+            _sink.Event(Event("CheckpointConfirmed", EventSeverity.Info,
+                $"Checkpoint {System.IO.Path.GetFileName(p.Path)} confirmed good after {Step - p.Step} healthy steps.", new JsonObject { ["path"] = p.Path }));
+        }
+    }
+
+    private readonly List<(int Step, string Path, double Loss, double? Diagonality, double? GateAccuracy)> _pending = new();
+
+    private void SaveCheckpoint(bool good, string reason, bool confirmLater = false)
     {
         var meta = new JsonObject
         {
@@ -365,9 +395,11 @@ public sealed class Trainer : IDisposable
         var path = _run.CheckpointPath(Step);
         CheckpointFile.Write(path, meta, _model, _optimizer);
         var latest = LatestAlignment;
-        var entry = _checkpoints.Record(path, Step, good, _lastLoss, latest?.Diagonality, latest?.GateAccuracy);
+        bool pending = good && confirmLater;
+        var entry = _checkpoints.Record(path, Step, good && !pending, _lastLoss, latest?.Diagonality, latest?.GateAccuracy);
+        if (pending) _pending.Add((Step, path, _lastLoss, latest?.Diagonality, latest?.GateAccuracy));
         _sink.Event(Event("CheckpointSaved", EventSeverity.Info,
-            $"Checkpoint {System.IO.Path.GetFileName(path)} saved ({reason}; {(good ? "good" : "not good")}).",
+            $"Checkpoint {System.IO.Path.GetFileName(path)} saved ({reason}; {(pending ? "good once confirmed" : good ? "good" : "not good")}).",
             new JsonObject { ["path"] = path, ["good"] = good, ["well_aligned"] = entry.WellAligned, ["reason"] = reason }));
     }
 

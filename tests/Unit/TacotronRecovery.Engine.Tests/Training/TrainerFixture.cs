@@ -45,7 +45,7 @@ internal static class TrainerFixture
                 MaxSteps = 20, BatchSize = 4, LearningRate = 1e-3, Seed = 7, Threads = 1, ValidationEverySteps = 0,
                 CheckpointEverySteps = 5, AlignmentEverySteps = 5, TensorBoard = false, KeepCheckpoints = 10,
             },
-            Recovery = new RecoveryOptions { SkipWindowSteps = 10, MaxSkipsInWindow = 3, CooldownSteps = 5, AttentionWarmupSteps = 1000 },
+            Recovery = new RecoveryOptions { SkipWindowSteps = 10, MaxSkipsInWindow = 3, CooldownSteps = 5, AttentionWarmupSteps = 1000, SpikePersistSteps = 3 },
             Health = new HealthOptions { ParameterCheckEverySteps = 1 },
         };
         return change is null ? config : change(config);

@@ -97,13 +97,14 @@ public sealed class TrainerTests : IDisposable
     {
         var config = TrainerFixture.Config(c => c with
         {
-            Faults = new FaultOptions { CorruptCheckpointAtStep = 10, NanLossAtStep = 11, NanLossSteps = 4 },
+            // step-000010 is confirmed good at 13 and corrupted on disk at 14; the storm from 16 needs a rollback.
+            Faults = new FaultOptions { CorruptCheckpointAtStep = 14, NanLossAtStep = 16, NanLossSteps = 4 },
         });
         var (t, sink, _) = Create(config);
         using (t)
         {
             t.Start(resume: false);
-            t.Run(16, CancellationToken.None);
+            t.Run(22, CancellationToken.None);
         }
         Assert.Contains(sink.Events, e => e.Code == "CheckpointRejected");
         var done = sink.Events.First(e => e.Code == "RollbackCompleted");
@@ -156,6 +157,20 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal("SafeModeEnter", codes[rollback + 1]);
         Assert.Equal(1e-3 * 1e6, sink.Steps.Single(s => s.Step == 8).LearningRate, 3);
         Assert.True(sink.Steps.Last().LearningRate <= 1e-3);
+    }
+
+    [Fact]
+    public void Checkpoint_SavedJustBeforeAFault_IsNeverConfirmedGood()
+    {
+        // Checkpoint at 10, NaN storm from 11: step 10 is saved healthy but must not become a rollback target.
+        var config = TrainerFixture.Config(c => c with { Faults = new FaultOptions { NanLossAtStep = 11, NanLossSteps = 4 } });
+        var (t, sink, run) = Create(config);
+        using (t) { t.Start(resume: false); t.Run(16, CancellationToken.None); }
+        var manifest = CheckpointManifest.Load(run.ManifestFile);
+        Assert.False(manifest.Entries.Single(e => e.Step == 10).Good);
+        Assert.True(manifest.Entries.Single(e => e.Step == 5).Good);
+        Assert.Equal(5, sink.Events.First(e => e.Code == "RollbackCompleted").Data!["restored_step"]!.GetValue<int>());
+        Assert.Contains(sink.Events, e => e.Code == "CheckpointConfirmed" && e.Step == 8);
     }
 
     [Fact]
