@@ -1,3 +1,4 @@
+using TacotronRecovery.Commands.Engine;
 using System.Management.Automation;
 using TacotronRecovery.Core.Runs;
 
@@ -70,22 +71,7 @@ public sealed class GetTacotronRunCommand : PSCmdlet
                 WriteError(new ErrorRecord(e, "RunUnreadable", ErrorCategory.ReadError, dir.Path));
                 continue;
             }
-            WriteObject(new TacotronRunInfo
-            {
-                Run = s.Run,
-                Path = s.Path,
-                Status = s.Status,
-                Pid = s.Pid,
-                Step = s.Step,
-                Started = s.Started,
-                Updated = s.Updated,
-                LastLoss = s.LastLoss,
-                LastDiagonality = s.LastDiagonality,
-                Checkpoints = s.Checkpoints,
-                Device = s.Device,
-                Host = s.Host,
-                Message = s.Message,
-            });
+            WriteObject(RunInfoFactory.From(s));
         }
     }
 }

@@ -120,6 +120,35 @@ public static class CheckpointFile
 /// <summary>A verified checkpoint, not yet applied to a model.</summary>
 public sealed record LoadedCheckpoint(string Path, JsonObject Meta, byte[] Model, byte[]? Optimizer)
 {
+    /// <summary>Model dimensions recorded at save.</summary>
+    public TacotronRecovery.Core.Config.ModelOptions ModelOptions =>
+        Meta["model"]?.Deserialize<TacotronRecovery.Core.Config.ModelOptions>(RunJson.Options)
+        ?? throw new CheckpointCorruptException(Path, "its metadata has no model dimensions");
+
+    /// <summary>Audio and text parameters recorded at save (defaults when absent, e.g. imported files).</summary>
+    public TacotronRecovery.Core.Config.DataOptions DataOptions =>
+        Meta["data"]?.Deserialize<TacotronRecovery.Core.Config.DataOptions>(RunJson.Options) ?? new TacotronRecovery.Core.Config.DataOptions();
+
+    /// <summary>Step recorded at save.</summary>
+    public int Step => Meta["step"]?.GetValue<int>() ?? 0;
+
+    /// <summary>A model of the recorded dimensions with these weights, in eval mode.</summary>
+    public TacotronRecovery.Engine.Model.Tacotron2 CreateModel()
+    {
+        var model = new TacotronRecovery.Engine.Model.Tacotron2("tacotron2", ModelOptions);
+        try
+        {
+            ApplyTo(model);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
     /// <summary>Loads the weights into <paramref name="model"/> (strict: every key and shape must match).</summary>
     public void ApplyTo(nn.Module model)
     {

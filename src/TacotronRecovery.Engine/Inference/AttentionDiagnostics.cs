@@ -53,22 +53,10 @@ public sealed class AttentionDiagnostics : IDisposable
     public AttentionDiagnostics(string checkpoint)
     {
         var loaded = CheckpointFile.Read(checkpoint);
-        var model = loaded.Meta["model"]?.Deserialize<ModelOptions>(RunJson.Options)
-            ?? throw new CheckpointCorruptException(checkpoint, "its metadata has no model dimensions");
-        Data = loaded.Meta["data"]?.Deserialize<DataOptions>(RunJson.Options) ?? new DataOptions();
-        Step = loaded.Meta["step"]?.GetValue<int>() ?? 0;
-        _model = new Tacotron2("tacotron2", model);
+        Data = loaded.DataOptions;
+        Step = loaded.Step;
+        _model = loaded.CreateModel();
         _ownsModel = true;
-        try
-        {
-            loaded.ApplyTo(_model);
-        }
-        catch
-        {
-            _model.Dispose();
-            throw;
-        }
-        _model.eval();
         _encoder = new TextEncoder(Data.TextCleaners, UnknownCharacterPolicy.Drop);
     }
 

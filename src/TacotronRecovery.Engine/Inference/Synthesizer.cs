@@ -26,12 +26,8 @@ public sealed class Synthesizer : IDisposable
     public Synthesizer(string checkpoint)
     {
         var loaded = CheckpointFile.Read(checkpoint);
-        var model = loaded.Meta["model"]?.Deserialize<ModelOptions>(RunJson.Options)
-            ?? throw new CheckpointCorruptException(checkpoint, "its metadata has no model dimensions");
-        _data = loaded.Meta["data"]?.Deserialize<DataOptions>(RunJson.Options) ?? new DataOptions();
-        _model = new Tacotron2("tacotron2", model);
-        loaded.ApplyTo(_model);
-        _model.eval();
+        _data = loaded.DataOptions;
+        _model = loaded.CreateModel();
         _encoder = new TextEncoder(_data.TextCleaners, UnknownCharacterPolicy.Drop);
     }
 
