@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Runs;
 
@@ -94,7 +95,18 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
         Add("preset", Preset);
         var root = RunLocator.RunsRoot(RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot), SessionState.Path.CurrentFileSystemLocation.Path);
         Add("runs-root", root);
-        var runName = Run ?? (configPath is null ? "run" : Path.GetFileNameWithoutExtension(configPath));
+        string runName;
+        try
+        {
+            // The config is read here too, so that a broken file fails before an engine starts, and so that the run
+            // folder is the one the engine will use (the config's name, else the file's base name).
+            runName = Run ?? ConfigLoader.RunNameFor(ConfigLoader.LoadOrDefault(configPath), configPath);
+        }
+        catch (ConfigException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, configPath));
+            return;
+        }
         if (Run is not null && (Run.Contains('/') || Run.Contains('\\'))) runName = GetUnresolvedProviderPathFromPSPath(Run);
         Add("run", runName);
         Add("max-steps", MaxSteps?.ToString(System.Globalization.CultureInfo.InvariantCulture));
