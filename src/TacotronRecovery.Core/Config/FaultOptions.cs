@@ -13,7 +13,7 @@ public sealed record FaultOptions
     public int? LrExplosionAtStep { get; init; }
     /// <summary>Learning-rate explosion factor.</summary>
     public double LrExplosionFactor { get; init; } = 1e4;
-    /// <summary>Corrupt the newest checkpoint file at this step.</summary>
+    /// <summary>At this step, corrupt the newest Good checkpoint file (the one a rollback would restore).</summary>
     public int? CorruptCheckpointAtStep { get; init; }
     /// <summary>Collapse attention at this step.</summary>
     public int? AttentionCollapseAtStep { get; init; }

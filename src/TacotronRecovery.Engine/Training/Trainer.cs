@@ -403,19 +403,23 @@ public sealed class Trainer : IDisposable
             new JsonObject { ["path"] = path, ["good"] = good, ["well_aligned"] = entry.WellAligned, ["reason"] = reason }));
     }
 
+    /// <summary>
+    /// Fault injection: damages the checkpoint a rollback would use now — the newest one confirmed Good (an unconfirmed
+    /// newer file is never a rollback target, so corrupting it would test nothing).
+    /// </summary>
     private void CorruptNewestCheckpoint()
     {
-        var newest = Directory.GetFiles(_run.CheckpointsDir, "*.ckpt").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault();
-        if (newest is null) return;
-        using (var fs = new FileStream(newest, FileMode.Open, FileAccess.ReadWrite))
+        var target = _checkpoints.SelectLastGood(out _)?.Path;
+        if (target is null) return;
+        using (var fs = new FileStream(target, FileMode.Open, FileAccess.ReadWrite))
         {
             fs.Position = fs.Length / 2;
             int b = fs.ReadByte();
             fs.Position = fs.Length / 2;
             fs.WriteByte((byte)(b ^ 0xFF));
         }
-        _sink.Log($"fault injection: corrupted {newest}");
-        _sink.Event(Event("FaultInjected", EventSeverity.Warning, $"Fault injection: corrupted {System.IO.Path.GetFileName(newest)}.", new JsonObject { ["path"] = newest }));
+        _sink.Log($"fault injection: corrupted {target}");
+        _sink.Event(Event("FaultInjected", EventSeverity.Warning, $"Fault injection: corrupted {System.IO.Path.GetFileName(target)} (the newest good checkpoint).", new JsonObject { ["path"] = target }));
     }
 
     private void CollapseAttention(string mode)
