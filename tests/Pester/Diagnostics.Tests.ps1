@@ -1,37 +1,10 @@
 BeforeAll {
     Import-Module $env:TACOTRON_MODULE_PATH -Force
-    $script:Repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $script:Corpus = Join-Path $Repo 'samples/demo-corpus'
+    . (Join-Path $PSScriptRoot 'TinyRun.ps1')
     $script:ValidationIds = @(Get-Content (Join-Path $Corpus 'validation.txt') | Where-Object { $_ -and -not $_.StartsWith('#') })
 
     # A tiny model trained for two steps on the bundled corpus (seconds): enough for a real checkpoint in a real run folder.
-    $config = Join-Path $TestDrive 'tiny.yaml'
-    @"
-data:
-  path: $Corpus
-model:
-  preset: demo
-  symbols_embedding_dim: 16
-  encoder_embedding_dim: 16
-  encoder_n_convolutions: 1
-  attention_rnn_dim: 24
-  decoder_rnn_dim: 24
-  prenet_dim: 16
-  attention_dim: 8
-  attention_location_n_filters: 4
-  attention_location_kernel_size: 5
-  postnet_embedding_dim: 8
-  postnet_n_convolutions: 2
-  max_decoder_steps: 40
-training:
-  max_steps: 2
-  batch_size: 4
-  threads: 1
-  validation_every_steps: 100
-  checkpoint_every_steps: 2
-  alignment_every_steps: 2
-  tensor_board: false
-"@ | Set-Content -Path $config
+    $config = New-TinyConfig (Join-Path $TestDrive 'tiny.yaml') -MaxSteps 2 -ValidationEverySteps 100 -MaxDecoderSteps 40 -TensorBoard $false
     $script:RunsRoot = Join-Path $TestDrive 'runs'
     Start-TacotronTraining -Config $config -RunsRoot $RunsRoot -Run diag | Out-Null
     $script:Checkpoint = (Get-TacotronCheckpoint -Run diag -RunsRoot $RunsRoot -Latest).Path

