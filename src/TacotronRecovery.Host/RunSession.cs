@@ -29,12 +29,21 @@ public sealed class RunSession : IDisposable
     public static RunSession Open(Arguments args, string verb)
     {
         var config = LoadConfig(args, out var configPath);
-        var root = args.Get("runs-root") ?? Environment.GetEnvironmentVariable("TACOTRON_RUNS") ?? config.RunsRoot;
-        var name = args.Get("run") ?? ConfigLoader.RunNameFor(config, configPath);
-        var run = new RunDirectory(Path.IsPathRooted(name) || name.Contains(Path.DirectorySeparatorChar) ? name : Path.Combine(root, name)).Create();
+        var run = Locate(args, config, configPath).Create();
         var runLock = RunLock.Acquire(run.LockFile);
         ConfigWriter.WriteRedacted(config with { Name = run.Name }, run.ConfigFile);
         return new RunSession(config with { Name = run.Name }, run, runLock);
+    }
+
+    /// <summary>
+    /// The run directory: --run as a path, or a name under --runs-root, $TACOTRON_RUNS or the config's runs_root;
+    /// without --run, the config's name or file name.
+    /// </summary>
+    public static RunDirectory Locate(Arguments args, TacotronConfig config, string? configPath)
+    {
+        var root = args.Get("runs-root") ?? Environment.GetEnvironmentVariable("TACOTRON_RUNS") ?? config.RunsRoot;
+        var name = args.Get("run") ?? ConfigLoader.RunNameFor(config, configPath);
+        return new RunDirectory(Path.IsPathRooted(name) || name.Contains(Path.DirectorySeparatorChar) ? name : Path.Combine(root, name));
     }
 
     /// <summary>The config file (if any) with the command-line overrides applied.</summary>

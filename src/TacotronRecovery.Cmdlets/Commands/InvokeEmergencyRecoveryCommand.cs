@@ -139,7 +139,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
         if (RunSummary.IsEngineRunning(_run))
         {
             WriteVerbose($"Stopping the running engine of '{_run.Name}' (it checkpoints first).");
-            File.WriteAllText(_run.StopRequestFile, "stop");
+            _run.RequestStop();
             var deadline = DateTime.UtcNow.AddMinutes(5);
             while (RunSummary.IsEngineRunning(_run) && DateTime.UtcNow < deadline) Thread.Sleep(250);
             if (RunSummary.IsEngineRunning(_run))
@@ -252,7 +252,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
             if (tracker.IsDone && !stopRequested && !NoEarlyStop)
             {
                 stopRequested = true;
-                File.WriteAllText(_run.StopRequestFile, "stop");
+                _run.RequestStop();
             }
         }
         progress.RecordType = ProgressRecordType.Completed;
@@ -333,7 +333,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
     protected override void StopProcessing()
     {
         if (_run is null || _session is null) return;
-        try { File.WriteAllText(_run.StopRequestFile, "stop"); } catch (IOException) { }
+        try { _run.RequestStop(); } catch (IOException) { }
         _session.WaitOrKill(TimeSpan.FromMinutes(2));
     }
 }

@@ -198,7 +198,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     protected override void StopProcessing()
     {
         if (_run is null || _session is null) return;
-        try { File.WriteAllText(_run.StopRequestFile, "stop"); } catch (IOException) { }
+        try { _run.RequestStop(); } catch (IOException) { }
         _session.WaitOrKill(TimeSpan.FromMinutes(2));
     }
 }

@@ -59,7 +59,7 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
             return;
         }
         if (!ShouldProcess(run.Path, "Stop training (checkpoint, then exit)")) return;
-        File.WriteAllText(run.StopRequestFile, "stop");
+        run.RequestStop();
         var deadline = DateTime.UtcNow.AddSeconds(TimeoutSeconds);
         while (DateTime.UtcNow < deadline && RunSummary.IsEngineRunning(run)) Thread.Sleep(250);
         if (RunSummary.IsEngineRunning(run))

@@ -46,6 +46,16 @@ public sealed class RunDirectory
     public string LockFile => Combine("engine.lock");
     /// <summary>Stop request: written by Stop-TacotronTraining; the engine checkpoints and stops within one step.</summary>
     public string StopRequestFile => Combine("stop.request");
+
+    /// <summary>Asks the engine writing this run to checkpoint and stop (portable: a file, not a signal).</summary>
+    public void RequestStop() => File.WriteAllText(StopRequestFile, "stop");
+
+    /// <summary>Removes a stale stop request.</summary>
+    public void ClearStopRequest()
+    {
+        try { File.Delete(StopRequestFile); }
+        catch (IOException) { }
+    }
     /// <summary>Checkpoints folder.</summary>
     public string CheckpointsDir => Combine("checkpoints");
     /// <summary>Checkpoint manifest.</summary>

@@ -17,11 +17,10 @@ public static class SuperviseVerb
     public static int Run(Arguments args)
     {
         var config = RunSession.LoadConfig(args, out var configPath);
-        var root = args.Get("runs-root") ?? Environment.GetEnvironmentVariable("TACOTRON_RUNS") ?? config.RunsRoot;
-        var name = args.Get("run") ?? Core.Config.ConfigLoader.RunNameFor(config, configPath);
+        var run = RunSession.Locate(args, config, configPath);
         args.Has("resume"); args.Get("checkpoint"); args.Has("quiet"); args.Get("emergency");
         args.RejectUnknown();
-        var run = new RunDirectory(Path.IsPathRooted(name) || name.Contains(Path.DirectorySeparatorChar) ? name : Path.Combine(root, name)).Create();
+        run.Create();
         var childArgs = args.Raw().ToList();
         if (!childArgs.Contains("--run")) { childArgs.Add("--run"); childArgs.Add(run.Path); }
 
@@ -29,9 +28,8 @@ public static class SuperviseVerb
         int restarts = 0;
         string? reason = null;
         using var stopping = new CancellationTokenSource();
-        Process? child = null;
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); RequestStop(run); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping.Cancel(); RequestStop(run); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); TryRequestStop(run); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping.Cancel(); TryRequestStop(run); });
 
         while (true)
         {
@@ -43,10 +41,12 @@ public static class SuperviseVerb
                 RemoveOption(a, "--emergency");
                 a.Add("--restart-reason"); a.Add(reason);
             }
-            child = StartChild(a);
-            child.WaitForExit();
-            int code = child.ExitCode;
-            child.Dispose();
+            int code;
+            using (var child = StartChild(a))
+            {
+                child.WaitForExit();
+                code = child.ExitCode;
+            }
             if (code is ExitCodes.Ok or ExitCodes.Usage or ExitCodes.Exhausted or ExitCodes.Locked or ExitCodes.BadInput || stopping.IsCancellationRequested)
                 return code;
 
@@ -77,6 +77,11 @@ public static class SuperviseVerb
         if (i >= 0) args.RemoveRange(i, Math.Min(2, args.Count - i));
     }
 
+    private static void TryRequestStop(RunDirectory run)
+    {
+        try { run.RequestStop(); } catch (IOException) { }
+    }
+
     private static string Describe(int code) => code switch
     {
         134 => " (SIGABRT: a native abort)",
@@ -85,11 +90,6 @@ public static class SuperviseVerb
         143 => " (SIGTERM)",
         _ => "",
     };
-
-    private static void RequestStop(RunDirectory run)
-    {
-        try { File.WriteAllText(run.StopRequestFile, "stop"); } catch (IOException) { }
-    }
 
     private static int LastStep(RunDirectory run) => RunStateStore.TryRead(run.StateFile)?.Step ?? 0;
 

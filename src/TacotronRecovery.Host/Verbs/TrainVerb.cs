@@ -30,9 +30,8 @@ public static class TrainVerb
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        var stopFile = StopRequest.PathFor(run);
-        StopRequest.Clear(run);
-        using var watcher = new Timer(_ => { if (File.Exists(stopFile)) stop.Cancel(); }, null, 250, 250);
+        run.ClearStopRequest();
+        using var watcher = new Timer(_ => { if (File.Exists(run.StopRequestFile)) stop.Cancel(); }, null, 250, 250);
 
         var alerts = new AlertBridge(config, run, warning => Console.Error.WriteLine("warning: " + warning));
         using var sink = new RunSink(run, stdout: !quiet, tensorboard: config.Training.TensorBoard, alerts);
@@ -88,7 +87,7 @@ public static class TrainVerb
             Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = outcome.ToString(), Code = eventCode,
             Severity = severity, Message = message,
         });
-        StopRequest.Clear(run);
+        run.ClearStopRequest();
         session.SetState(status, trainer.Step, message, code);
         return code;
     }
@@ -109,13 +108,4 @@ public static class ExitCodes
     public const int Locked = 4;
     /// <summary>Bad input: config, dataset or checkpoint unusable.</summary>
     public const int BadInput = 5;
-}
-
-/// <summary>The stop-request file: written by Stop-TacotronTraining, seen by the trainer within a step.</summary>
-public static class StopRequest
-{
-    /// <summary>Path of the stop file of a run.</summary>
-    public static string PathFor(RunDirectory run) => run.StopRequestFile;
-    /// <summary>Removes a stale stop file.</summary>
-    public static void Clear(RunDirectory run) { try { File.Delete(PathFor(run)); } catch (IOException) { } }
 }
