@@ -39,6 +39,7 @@ public static class Program
         }
         try
         {
+            MklDispatch.Enable(); // before the first matrix product: MKL caches its kernel choice
             var rest = args.Skip(1);
             switch (args[0])
             {

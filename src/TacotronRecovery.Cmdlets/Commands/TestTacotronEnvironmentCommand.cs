@@ -63,6 +63,7 @@ public sealed class TestTacotronEnvironmentCommand : PSCmdlet
             LibTorchLoaded = info.LibTorchLoaded,
             CpuThreads = Environment.ProcessorCount,
             TorchThreads = info.TorchThreads,
+            MklDispatch = info.MklDispatch,
             CudaAvailable = info.CudaAvailable,
             CudaDevices = info.CudaDevices.ToArray(),
             RunsPath = runs,

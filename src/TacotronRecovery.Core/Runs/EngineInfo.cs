@@ -24,6 +24,9 @@ public sealed record EngineInfo
     /// <summary>Intra-op threads torch uses.</summary>
     public int TorchThreads { get; init; }
 
+    /// <summary>How libtorch's MKL picks its matrix-product kernels: <c>features</c>, <c>intel</c> or <c>vendor (why)</c>.</summary>
+    public string? MklDispatch { get; init; }
+
     /// <summary>Why libtorch could not be used, when it could not.</summary>
     public string? Error { get; init; }
 }

@@ -3,12 +3,16 @@ using System.Runtime.InteropServices;
 
 namespace TacotronRecovery.Engine.Benchmarks;
 
-/// <summary>Where a benchmark ran: CPU model, logical cores, OS, libtorch version and the 1-minute load average.</summary>
-public sealed record BenchmarkMachine(string Cpu, int LogicalCores, string Os, string LibTorch, double? LoadAverage)
+/// <summary>
+/// Where a benchmark ran: CPU model, logical cores, OS, libtorch version, the 1-minute load average and how MKL picks its
+/// kernels (<see cref="Runtime.MklDispatch.State"/>).
+/// </summary>
+public sealed record BenchmarkMachine(string Cpu, int LogicalCores, string Os, string LibTorch, double? LoadAverage, string MklDispatch)
 {
     /// <summary>Facts about this machine now (CPU model from /proc/cpuinfo on Linux; load average from /proc/loadavg).</summary>
     public static BenchmarkMachine Describe() =>
-        new(CpuModel(), Environment.ProcessorCount, RuntimeInformation.OSDescription, TorchSharp.torch.__version__, LoadAverageNow());
+        new(CpuModel(), Environment.ProcessorCount, RuntimeInformation.OSDescription, TorchSharp.torch.__version__, LoadAverageNow(),
+            Runtime.MklDispatch.State);
 
     /// <summary>The 1-minute load average, or null where /proc/loadavg does not exist.</summary>
     public static double? LoadAverageNow()

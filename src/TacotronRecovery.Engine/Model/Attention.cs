@@ -23,6 +23,19 @@ public sealed class LocationLayer : nn.Module<Tensor, Tensor>
     /// <summary>weights [B, 2, N] → [B, attentionDim, N] (channel-first, unlike the reference's [B, N, A]; same values).</summary>
     public override Tensor forward(Tensor weightsCat) => location_dense.Weight.matmul(location_conv.call(weightsCat));
 
+    /// <summary>Kernel size of the location convolution (odd).</summary>
+    public long KernelSize => location_conv.Weight.shape[2];
+
+    /// <summary>
+    /// The conv and the dense layer as one linear map [attentionDim, 2·k] (dense · conv, both linear, no bias) over a
+    /// window of [previous, cumulative] weights flattened channel-major; gradients flow back to both weights.
+    /// </summary>
+    public Tensor FusedWeight()
+    {
+        var conv = location_conv.Weight; // [F, 2, k]
+        return location_dense.Weight.mm(conv.reshape(conv.shape[0], -1));
+    }
+
     public void ResetParameters()
     {
         location_conv.ResetParameters();
@@ -52,6 +65,18 @@ public sealed class Attention : nn.Module
         location_layer = new LocationLayer("location_layer", nFilters, kernelSize, attentionDim);
         RegisterComponents();
     }
+
+    /// <summary>query_layer's weight [A, rnnDim].</summary>
+    public Tensor QueryWeight => query_layer.Weight;
+
+    /// <summary>v's weight [1, A].</summary>
+    public Tensor EnergyWeight => v.Weight;
+
+    /// <summary>The location layer (its fused weight and kernel size serve the fast decoder).</summary>
+    public LocationLayer Location => location_layer;
+
+    /// <summary>memory [B, N, E] → memory_layer(memory) [B, N, A], the reference's layout.</summary>
+    public Tensor ProjectMemory(Tensor memory) => memory_layer.call(memory);
 
     /// <summary>memory [B, N, E] → processed memory [B, A, N].</summary>
     public Tensor ProcessMemory(Tensor memory) => memory_layer.call(memory).transpose(1, 2).contiguous();

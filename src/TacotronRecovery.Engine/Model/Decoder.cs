@@ -17,10 +17,13 @@ namespace TacotronRecovery.Engine.Model;
 /// </para>
 /// <para>
 /// Teacher forcing (<see cref="Forward"/>) runs the same mathematics as the reference's step-by-step loop, arranged for
-/// speed: the prenet runs over all frames in one call; the prenet part of the attention LSTM's input projection (with
-/// both biases) is one matrix product for all steps; the memory projection is computed once; each LSTM step is a single
-/// fused addmm over [input, hidden] with the concatenated weights; the recurrent weights' gradients are formed once per
-/// batch (<see cref="DeferredWeightGradient"/>); the linear projection and the gate run once over all steps after the loop. <see cref="ForwardPlain"/> keeps the plain per-step path (LSTMCell modules) for equality tests.
+/// speed: the prenet runs over all frames in one call, and so does the prenet part of the attention LSTM's input
+/// projection (with both biases). The attention recurrence (attention LSTM, attention) does not depend on the decoder
+/// LSTM, so it runs first, alone, as one hand-differentiated autograd function (<see cref="AttentionRecurrence"/>); the
+/// decoder LSTM's input projection then runs for all steps in one matrix product and its recurrence as a second such
+/// function (<see cref="LstmRecurrence"/>); the linear projection and the gate run once over all steps. Weight gradients
+/// are formed once per batch from all steps. <see cref="ForwardPlain"/> keeps the plain per-step path (the reference's
+/// modules, autograd) for equality tests and <see cref="Infer"/> uses its step.
 /// </para>
 /// </summary>
 public sealed class Decoder : nn.Module
@@ -54,62 +57,60 @@ public sealed class Decoder : nn.Module
     public (Tensor Mel, Tensor Gate, Tensor Alignments) Forward(Tensor memory, Tensor mels, Tensor memoryLengths)
     {
         var (b, tDec, inputs) = TeacherInputs(mels);
-        var s = new State(this, memory, memoryLengths, tDec);
+        long p = _o.PrenetDim, e = memory.shape[2];
 
-        // Prenet over all steps, then its share of the attention LSTM input projection (plus both biases) at once.
+        // Prenet over all steps, then its share of the attention LSTM's input projection (plus both biases) at once.
         var pre = prenet.call(inputs); // [Tdec, B, P]
-        var p = _o.PrenetDim;
-        var preGatesAll = addmm(s.AttentionBias, pre.reshape(tDec * b, p), s.AttentionWeightPrenet.t(), 1, 1).view(tDec, b, -1);
-        var preGates = (s.AttentionTaps is { } taps ? preGatesAll.add(taps) : preGatesAll).unbind(0);
+        var wih = attention_rnn.weight_ih!;
+        var preGates = addmm(attention_rnn.bias_ih!.add(attention_rnn.bias_hh!), pre.reshape(tDec * b, p), wih.narrow(1, 0, p).t(), 1, 1)
+            .view(tDec, b, -1);
 
-        var hs = new Tensor[tDec];
-        var ctxs = new Tensor[tDec];
-        var aligns = new Tensor[tDec];
-        for (var t = 0; t < tDec; t++)
-        {
-            s.Step(preGates[t], t);
-            hs[t] = s.DecoderHidden;
-            ctxs[t] = s.Context;
-            aligns[t] = s.Weights;
-        }
+        // The attention recurrence (attention LSTM and attention) does not depend on the decoder LSTM: it runs alone.
+        var location = attention_layer.Location;
+        var (attentionHidden, context, alignments) = AttentionRecurrence.Apply(preGates, memory, attention_layer.ProjectMemory(memory),
+            cat(new[] { wih.narrow(1, p, e), attention_rnn.weight_hh! }, 1), attention_layer.QueryWeight, location.FusedWeight(),
+            attention_layer.EnergyWeight, Masks.Valid(memoryLengths, memory.shape[1]).logical_not(),
+            DropoutMasks(tDec, b, _o.AttentionRnnDim, _o.PAttentionDropout, memory), location.KernelSize);
 
-        var dhc = cat(new[] { stack(hs), stack(ctxs) }, 2); // [Tdec, B, Hd + E]
+        // The decoder LSTM: its input projection for all steps in one matrix product, then its recurrence.
+        var decoderInput = cat(new[] { attentionHidden, context }, 2).view(tDec * b, -1);
+        var inputGates = addmm(decoder_rnn.bias_ih!.add(decoder_rnn.bias_hh!), decoderInput, decoder_rnn.weight_ih!.t(), 1, 1)
+            .view(tDec, b, -1);
+        var hidden = LstmRecurrence.Apply(inputGates, decoder_rnn.weight_hh!,
+            DropoutMasks(tDec, b, _o.DecoderRnnDim, _o.PDecoderDropout, memory));
+
+        var dhc = cat(new[] { hidden, context }, 2); // [Tdec, B, Hd + E]
         var proj = linear_projection.call(dhc); // [Tdec, B, M r]
         var gate = gate_layer.call(dhc).squeeze(2).t(); // [B, Tdec]
         var mel = proj.transpose(0, 1).reshape(b, tDec * _o.NFramesPerStep, _o.NMelChannels).transpose(1, 2);
-        return (mel, gate, stack(aligns, 1));
+        return (mel, gate, alignments);
+    }
+
+    /// <summary>
+    /// Inverted-dropout masks (0 or 1/(1−p)) for a recurrent hidden state, one [B, H] per step, drawn at once for all
+    /// steps; null when dropout is off (evaluation, or p = 0). Same distribution as F.dropout per step, one call.
+    /// </summary>
+    private Tensor[]? DropoutMasks(long steps, long b, long h, double p, Tensor like)
+    {
+        if (!training || p <= 0) return null;
+        using var keep = empty(new[] { steps, b, h }, dtype: like.dtype, device: like.device).bernoulli_(1 - p);
+        return keep.div(1 - p).unbind(0);
     }
 
     /// <summary>The plain step-by-step path (LSTMCell modules, per-step prenet and projections), as the reference.</summary>
     internal (Tensor Mel, Tensor Gate, Tensor Alignments) ForwardPlain(Tensor memory, Tensor mels, Tensor memoryLengths)
     {
         var (b, tDec, inputs) = TeacherInputs(mels);
-        var n = memory.shape[1];
-        var ah = zeros(b, _o.AttentionRnnDim);
-        var ac = zeros_like(ah);
-        var dh = zeros(b, _o.DecoderRnnDim);
-        var dc = zeros_like(dh);
-        var w = zeros(b, n);
-        var wcum = zeros(b, n);
-        var ctx = zeros(b, memory.shape[2]);
-        var pm = attention_layer.ProcessMemory(memory);
-        var padMask = Masks.Valid(memoryLengths, n).logical_not();
+        var s = new PlainState(this, memory, memoryLengths);
         var outs = new List<Tensor>();
         var gates = new List<Tensor>();
         var aligns = new List<Tensor>();
         for (var t = 0; t < tDec; t++)
         {
-            var x = prenet.call(inputs[t]);
-            (ah, ac) = attention_rnn.call(cat(new[] { x, ctx }, -1), (ah, ac));
-            ah = F.dropout(ah, _o.PAttentionDropout, training);
-            (ctx, w) = attention_layer.Step(ah, memory, pm, w, wcum, padMask);
-            wcum = wcum + w;
-            (dh, dc) = decoder_rnn.call(cat(new[] { ah, ctx }, -1), (dh, dc));
-            dh = F.dropout(dh, _o.PDecoderDropout, training);
-            var dhc = cat(new[] { dh, ctx }, 1);
+            var dhc = s.Step(prenet.call(inputs[t]));
             outs.Add(linear_projection.call(dhc));
             gates.Add(gate_layer.call(dhc).squeeze(1));
-            aligns.Add(w);
+            aligns.Add(s.Weights);
         }
 
         var mel = stack(outs).transpose(0, 1).reshape(b, tDec * _o.NFramesPerStep, _o.NMelChannels).transpose(1, 2);
@@ -126,8 +127,7 @@ public sealed class Decoder : nn.Module
     {
         var b = (int)memory.shape[0];
         long m = _o.NMelChannels, r = _o.NFramesPerStep;
-        var s = new State(this, memory, memoryLengths, steps: 0);
-        var wpT = s.AttentionWeightPrenet.t();
+        var s = new PlainState(this, memory, memoryLengths);
         var previous = zeros(b, m, dtype: memory.dtype, device: memory.device);
         var outs = new List<Tensor>();
         var gates = new List<Tensor>();
@@ -139,9 +139,7 @@ public sealed class Decoder : nn.Module
         var steps = 0;
         while (steps < maxSteps && remaining > 0)
         {
-            var pre = prenet.call(previous);
-            s.Step(addmm(s.AttentionBias, pre, wpT, 1, 1), steps);
-            var dhc = cat(new[] { s.DecoderHidden, s.Context }, 1);
+            var dhc = s.Step(prenet.call(previous));
             var proj = linear_projection.call(dhc); // [B, M r]
             var gate = gate_layer.call(dhc).squeeze(1); // [B]
             outs.Add(proj);
@@ -211,92 +209,47 @@ public sealed class Decoder : nn.Module
         return (b, tDec, inputs);
     }
 
-    /// <summary>The decoder's recurrent state and the per-batch constants of the fast path.</summary>
-    private sealed class State
+    /// <summary>The recurrent state of the plain path: one decoder step at a time with the reference's modules.</summary>
+    private sealed class PlainState
     {
         private readonly Decoder _d;
         private readonly Tensor _memory;
         private readonly Tensor _processedMemory;
         private readonly Tensor _padMask;
-        private readonly Tensor _attentionRecurrentT; // [E + Ha, 4 Ha]: input-projection columns of the context, then W_hh
-        private readonly Tensor _decoderWeightT; // [Ha + E + Hd, 4 Hd]
-        private readonly Tensor _decoderBias;
-        private readonly DeferredWeightGradient? _attentionDeferred;
-        private readonly DeferredWeightGradient? _decoderDeferred;
-        private readonly Tensor[]? _decoderBiasSteps;
-        private Tensor _ah, _ac, _dc, _cumulative;
+        private Tensor _ah, _ac, _dh, _dc, _cumulative, _context;
 
-        /// <summary>steps &gt; 0: teacher forcing over that many steps, recurrent weight gradients deferred (when recorded).</summary>
-        public State(Decoder d, Tensor memory, Tensor memoryLengths, long steps)
+        public PlainState(Decoder d, Tensor memory, Tensor memoryLengths)
         {
             _d = d;
             var o = d._o;
-            long b = memory.shape[0], n = memory.shape[1], e = memory.shape[2], p = o.PrenetDim;
-            var wih = d.attention_rnn.weight_ih!;
-            AttentionWeightPrenet = wih.narrow(1, 0, p);
-            AttentionBias = d.attention_rnn.bias_ih!.add(d.attention_rnn.bias_hh!);
-            _attentionRecurrentT = cat(new[] { wih.narrow(1, p, e), d.attention_rnn.weight_hh! }, 1).t();
-            _decoderWeightT = cat(new[] { d.decoder_rnn.weight_ih!, d.decoder_rnn.weight_hh! }, 1).t();
-            _decoderBias = d.decoder_rnn.bias_ih!.add(d.decoder_rnn.bias_hh!);
-            if (steps > 0)
-            {
-                _attentionDeferred = DeferredWeightGradient.Create(_attentionRecurrentT, steps, b);
-                _decoderDeferred = DeferredWeightGradient.Create(_decoderWeightT, steps, b);
-                _decoderBiasSteps = _decoderDeferred?.Taps.add(_decoderBias).unbind(0);
-            }
-
+            long b = memory.shape[0], n = memory.shape[1];
             _memory = memory;
             _processedMemory = d.attention_layer.ProcessMemory(memory);
             _padMask = Masks.Valid(memoryLengths, n).logical_not();
             _ah = zeros(b, o.AttentionRnnDim, dtype: memory.dtype, device: memory.device);
             _ac = zeros_like(_ah);
-            DecoderHidden = zeros(b, o.DecoderRnnDim, dtype: memory.dtype, device: memory.device);
-            _dc = zeros_like(DecoderHidden);
+            _dh = zeros(b, o.DecoderRnnDim, dtype: memory.dtype, device: memory.device);
+            _dc = zeros_like(_dh);
             Weights = zeros(b, n, dtype: memory.dtype, device: memory.device);
             _cumulative = zeros_like(Weights);
-            Context = zeros(b, e, dtype: memory.dtype, device: memory.device);
+            _context = zeros(b, memory.shape[2], dtype: memory.dtype, device: memory.device);
         }
 
-        public Tensor AttentionWeightPrenet { get; }
-        public Tensor AttentionBias { get; }
-
-        /// <summary>Zeros [steps, B, 4 Ha] to add to the attention LSTM's per-step gates (deferred weight gradient), or null.</summary>
-        public Tensor? AttentionTaps => _attentionDeferred?.Taps;
-        public Tensor DecoderHidden { get; private set; }
-        public Tensor Context { get; private set; }
+        /// <summary>Attention weights of the last step [B, N].</summary>
         public Tensor Weights { get; private set; }
 
-        /// <summary>Decoder step t given the prenet part of the attention LSTM's gates (biases and taps included).</summary>
-        public void Step(Tensor prenetGates, int t)
+        /// <summary>One decoder step given the prenet output [B, P]; returns [decoder hidden, context] [B, Hd + E].</summary>
+        public Tensor Step(Tensor prenetOutput)
         {
             var o = _d._o;
-            var training = _d.training;
-            var attentionInput = cat(new[] { Context, _ah }, 1);
-            _attentionDeferred?.Record(attentionInput);
-            var attentionGates = addmm(prenetGates, attentionInput, _attentionDeferred?.Detached ?? _attentionRecurrentT, 1, 1);
-            (_ah, _ac) = LstmPointwise(attentionGates, _ac);
-            _ah = F.dropout(_ah, o.PAttentionDropout, training);
-            var (context, weights) = _d.attention_layer.Step(_ah, _memory, _processedMemory, Weights, _cumulative, _padMask);
-            Context = context;
-            Weights = weights;
-            _cumulative = _cumulative.add(weights);
-            var decoderInput = cat(new[] { _ah, context, DecoderHidden }, 1);
-            _decoderDeferred?.Record(decoderInput);
-            var decoderGates = addmm(_decoderBiasSteps?[t] ?? _decoderBias, decoderInput, _decoderDeferred?.Detached ?? _decoderWeightT, 1, 1);
-            (var dh, _dc) = LstmPointwise(decoderGates, _dc);
-            DecoderHidden = F.dropout(dh, o.PDecoderDropout, training);
-        }
-
-        /// <summary>LSTM cell arithmetic on gates [B, 4H] in PyTorch's order (input, forget, cell, output).</summary>
-        private static (Tensor H, Tensor C) LstmPointwise(Tensor gates, Tensor c)
-        {
-            var chunks = gates.chunk(4, 1);
-            var i = chunks[0].sigmoid();
-            var f = chunks[1].sigmoid();
-            var g = chunks[2].tanh();
-            var o = chunks[3].sigmoid();
-            var c2 = f.mul(c).addcmul_(i, g, 1);
-            return (o.mul(c2.tanh()), c2);
+            (_ah, _ac) = _d.attention_rnn.call(cat(new[] { prenetOutput, _context }, -1), (_ah, _ac));
+            _ah = F.dropout(_ah, o.PAttentionDropout, _d.training);
+            (_context, var w) = _d.attention_layer.Step(_ah, _memory, _processedMemory, Weights, _cumulative, _padMask);
+            Weights = w;
+            _cumulative = _cumulative + w;
+            (_dh, _dc) = _d.decoder_rnn.call(cat(new[] { _ah, _context }, -1), (_dh, _dc));
+            _dh = F.dropout(_dh, o.PDecoderDropout, _d.training);
+            return cat(new[] { _dh, _context }, 1);
         }
     }
 }

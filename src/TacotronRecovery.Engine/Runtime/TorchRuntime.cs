@@ -61,6 +61,7 @@ public static class TorchRuntime
                 CudaAvailable = cudaOk,
                 CudaDevices = devices,
                 TorchThreads = torch.get_num_threads(),
+                MklDispatch = MklDispatch.State,
             };
         }
         catch (Exception e)

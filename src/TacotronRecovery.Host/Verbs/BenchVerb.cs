@@ -60,6 +60,7 @@ public static class BenchVerb
         s.Append('\n');
         Row("preset", $"{result.Preset} (batch {result.BatchSize}, r = {result.FramesPerStep}, {result.Parameters:N0} parameters, {result.Decoder} decoder)");
         Row("machine", $"{machine.Cpu}, {machine.LogicalCores} logical cores, libtorch {machine.LibTorch}");
+        Row("MKL kernels", machine.MklDispatch);
         Row("torch threads", result.Threads.ToString(inv));
         Row("load average (1 min)", $"{Load(machine.LoadAverage)} before, {Load(loadAfter)} after");
         Row("steps", $"{result.Warmup} warm-up + {result.StepSeconds.Count} timed");

@@ -37,4 +37,23 @@ public class TorchRuntimeTests
         var e = Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice("tpu"));
         Assert.Contains("tpu", e.Message);
     }
+
+    [Fact]
+    public void MklDispatch_Enable_ChoosesByFeaturesAndProductsStayExact()
+    {
+        var state = MklDispatch.Enable();
+        Assert.Equal(state, MklDispatch.Enable()); // once per process
+        Assert.Equal(state, TorchRuntime.Describe().MklDispatch);
+        if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64
+            && Environment.GetEnvironmentVariable(MklDispatch.OptOutVariable) != "1")
+        {
+            Assert.Contains(state, new[] { "features", "intel" });
+        }
+
+        var g = new TorchSharp.torch.Generator(5);
+        var x = TorchSharp.torch.randn(new long[] { 16, 768 }, generator: g);
+        var w = TorchSharp.torch.randn(new long[] { 2048, 768 }, generator: g);
+        var exact = x.to_type(TorchSharp.torch.ScalarType.Float64).mm(w.t().to_type(TorchSharp.torch.ScalarType.Float64));
+        Assert.True(x.mm(w.t()).to_type(TorchSharp.torch.ScalarType.Float64).allclose(exact, rtol: 1e-4, atol: 1e-3));
+    }
 }

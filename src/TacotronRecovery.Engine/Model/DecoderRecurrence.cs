@@ -1,0 +1,330 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TacotronRecovery.Engine.Model;
+
+/// <summary>
+/// LSTM cell arithmetic in PyTorch's gate order (input, forget, cell, output), forward and backward, on plain tensors
+/// (no autograd): the shared core of <see cref="AttentionRecurrence"/> and <see cref="LstmRecurrence"/>.
+/// </summary>
+internal static class LstmCell
+{
+    /// <summary>gates [B, 4H] (activated in place: σ, σ, tanh, σ) and c [B, H] → h, c', tanh(c').</summary>
+    public static (Tensor H, Tensor C, Tensor TanhC) Forward(Tensor gates, Tensor c)
+    {
+        var g = gates.chunk(4, 1);
+        g[0].sigmoid_();
+        g[1].sigmoid_();
+        g[2].tanh_();
+        g[3].sigmoid_();
+        var c2 = g[1].mul(c).addcmul_(g[0], g[2], 1);
+        var tc = c2.tanh();
+        return (g[3].mul(tc), c2, tc);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="Forward"/> given the activated gates, c_{t−1}, tanh(c_t), dL/dh_t and dL/dc_t from later
+    /// steps: returns dL/dgates (pre-activation) [B, 4H] and dL/dc_{t−1}.
+    /// </summary>
+    public static (Tensor DGates, Tensor DcPrevious) Backward(Tensor act, Tensor cPrevious, Tensor tanhC, Tensor dh, Tensor? dcNext)
+    {
+        var a = act.chunk(4, 1); // i, f, g, o
+        var dc = tanhC.square().neg_().add_(1).mul_(a[3]).mul_(dh); // dh·o·(1 − tanh²c)
+        if (dcNext is not null) dc.add_(dcNext);
+        var di = dc.mul(a[2]);
+        var df = dc.mul(cPrevious);
+        var dg = dc.mul(a[0]);
+        var dO = dh.mul(tanhC);
+        // σ' = s(1 − s), tanh' = 1 − g²
+        di.mul_(a[0]).mul_(a[0].neg().add_(1));
+        df.mul_(a[1]).mul_(a[1].neg().add_(1));
+        dg.mul_(a[2].square().neg_().add_(1));
+        dO.mul_(a[3]).mul_(a[3].neg().add_(1));
+        return (cat(new[] { di, df, dg, dO }, 1), dc.mul_(a[1]));
+    }
+}
+
+/// <summary>
+/// The decoder LSTM's recurrence over teacher-forced steps as one autograd function: h_t = LSTM(inputGates_t + h_{t−1}·W_hhᵀ),
+/// dropout on h_t (masks given). Its input projection and biases are in inputGates (one matrix product for all steps,
+/// outside). Forward keeps what backward needs; backward runs the steps in reverse by hand and forms W_hh's gradient in
+/// one matrix product. The products use contiguous copies of W_hh in both orientations, so that MKL sees no transposed
+/// operand (a transposed one ran at half the speed on [16 × 512]·[512 × 2048], docs/benchmarks.md).
+/// </summary>
+internal sealed class LstmRecurrence
+{
+    private readonly Tensor _weight; // W_hh [4H, H], contiguous
+    private readonly Tensor _weightT; // [H, 4H], contiguous
+    private readonly Tensor[]? _masks;
+    private readonly List<(Tensor Act, Tensor CPrevious, Tensor TanhC, Tensor HPrevious)> _saved = new();
+
+    private LstmRecurrence(Tensor weightHh, Tensor[]? masks)
+    {
+        _weight = weightHh.detach().contiguous();
+        _weightT = _weight.t().contiguous();
+        _masks = masks;
+    }
+
+    /// <summary>inputGates [T, B, 4H]; weightHh [4H, H]; masks: per step [B, H] dropout masks or null. Returns h [T, B, H].</summary>
+    public static Tensor Apply(Tensor inputGates, Tensor weightHh, Tensor[]? masks)
+    {
+        var r = new LstmRecurrence(weightHh, masks);
+        if (!is_grad_enabled() || !(inputGates.requires_grad || weightHh.requires_grad))
+        {
+            using var _ = no_grad();
+            return r.Run(inputGates, keep: false);
+        }
+
+        return Function.apply(inputGates, weightHh, r);
+    }
+
+    private Tensor Run(Tensor inputGates, bool keep)
+    {
+        long steps = inputGates.shape[0], b = inputGates.shape[1], h = _weight.shape[1];
+        var hidden = zeros(new[] { b, h }, dtype: inputGates.dtype, device: inputGates.device);
+        var cell = zeros_like(hidden);
+        var outputs = new Tensor[steps];
+        for (var t = 0; t < steps; t++)
+        {
+            var gates = addmm(inputGates[t], hidden, _weightT, 1, 1);
+            var (hNew, cNew, tanhC) = LstmCell.Forward(gates, cell);
+            if (keep) _saved.Add((gates, cell, tanhC, hidden));
+            hidden = _masks is null ? hNew : hNew.mul_(_masks[t]);
+            cell = cNew;
+            outputs[t] = hidden;
+        }
+
+        return stack(outputs);
+    }
+
+    private List<Tensor> Backward(Tensor dOutputs)
+    {
+        var steps = _saved.Count;
+        var dGates = new Tensor[steps];
+        Tensor? dhNext = null, dcNext = null;
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            var (act, cPrevious, tanhC, _) = _saved[t];
+            var dh = dhNext is null ? dOutputs[t].clone() : dOutputs[t].add(dhNext);
+            if (_masks is not null) dh.mul_(_masks[t]);
+            (dGates[t], dcNext) = LstmCell.Backward(act, cPrevious, tanhC, dh, dcNext);
+            dhNext = dGates[t].mm(_weight);
+        }
+
+        var dG = stack(dGates); // [T, B, 4H]
+        var hPrevious = stack(_saved.Select(s => s.HPrevious).ToArray()); // [T, B, H]
+        var dWeight = dG.view(-1, dG.shape[2]).t().mm(hPrevious.view(-1, hPrevious.shape[2]));
+        _saved.Clear();
+        return new List<Tensor> { dG, dWeight, null! };
+    }
+
+    private sealed class Function : SingleTensorFunction<Function>
+    {
+        public override string Name => "LstmRecurrence";
+
+        public override Tensor forward(AutogradContext ctx, params object[] vars)
+        {
+            var r = (LstmRecurrence)vars[2];
+            ctx.save_data("r", r);
+            return r.Run((Tensor)vars[0], keep: true);
+        }
+
+        public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput) =>
+            ((LstmRecurrence)ctx.get_data("r")).Backward(gradOutput);
+    }
+}
+
+/// <summary>
+/// The attention recurrence of the reference decoder over teacher-forced steps as one autograd function: per step
+/// the attention LSTM (gates = preGates_t + [context_{t−1}, h_{t−1}]·W_recᵀ), dropout on h_t, location-sensitive
+/// attention (energies v·tanh(processed memory + W_q h_t + location features), −∞ beyond each text length, softmax) and
+/// the context. Location features are the location conv followed by the dense layer, applied as one matrix product of
+/// their fused weight [A, 2k] with the windows of [previous, cumulative] weights (<see cref="LocationLayer.FusedWeight"/>).
+/// <para>
+/// Backward runs the steps in reverse by hand; the gradients of W_rec, W_q, the fused location weight, v, memory and
+/// processed memory are formed once, from all steps' saved values, in a few large matrix products. The per-step
+/// products use contiguous weights in the orientation MKL runs fastest. Same mathematics as the plain path
+/// (<see cref="Decoder.ForwardPlain"/>); a test compares outputs and every gradient.
+/// </para>
+/// </summary>
+internal sealed class AttentionRecurrence
+{
+    private readonly Tensor _memory; // [B, N, E]
+    private readonly Tensor _processed; // [B, N, A]
+    private readonly Tensor _recurrent; // W_rec [4H, E + H] contiguous
+    private readonly Tensor _recurrentT; // [E + H, 4H]
+    private readonly Tensor _query; // W_q [A, H]
+    private readonly Tensor _queryT; // [H, A]
+    private readonly Tensor _location; // [A, 2k]
+    private readonly Tensor _locationT; // [2k, A]
+    private readonly Tensor _v; // [A]
+    private readonly Tensor _padMask; // [B, N] true beyond the length
+    private readonly Tensor[]? _masks;
+    private readonly long _kernel;
+    private readonly List<Saved> _saved = new();
+
+    private readonly record struct Saved(Tensor Input, Tensor Act, Tensor CPrevious, Tensor TanhC, Tensor Hidden,
+        Tensor Windows, Tensor Tanh, Tensor Weights);
+
+    private AttentionRecurrence(Tensor memory, Tensor processed, Tensor recurrent, Tensor query, Tensor location, Tensor v,
+        Tensor padMask, Tensor[]? masks, long kernel)
+    {
+        _memory = memory.detach();
+        _processed = processed.detach();
+        _recurrent = recurrent.detach().contiguous();
+        _recurrentT = _recurrent.t().contiguous();
+        _query = query.detach().contiguous();
+        _queryT = _query.t().contiguous();
+        _location = location.detach().contiguous();
+        _locationT = _location.t().contiguous();
+        _v = v.detach().reshape(-1);
+        _padMask = padMask;
+        _masks = masks;
+        _kernel = kernel;
+    }
+
+    /// <summary>
+    /// preGates [T, B, 4H] (prenet share of the input projection and both biases); memory [B, N, E]; processed memory
+    /// [B, N, A]; recurrent weight [4H, E + H] (context columns of W_ih, then W_hh); query weight [A, H]; fused location
+    /// weight [A, 2k]; v [1, A]; padMask [B, N]; per-step dropout masks [B, H] or null.
+    /// Returns attention hidden states [T, B, H], contexts [T, B, E] and attention weights [B, T, N].
+    /// </summary>
+    public static (Tensor Hidden, Tensor Context, Tensor Weights) Apply(Tensor preGates, Tensor memory, Tensor processed,
+        Tensor recurrent, Tensor query, Tensor location, Tensor v, Tensor padMask, Tensor[]? masks, long kernel)
+    {
+        var r = new AttentionRecurrence(memory, processed, recurrent, query, location, v, padMask, masks, kernel);
+        var inputs = new[] { preGates, memory, processed, recurrent, query, location, v };
+        List<Tensor> outputs;
+        if (!is_grad_enabled() || !inputs.Any(x => x.requires_grad))
+        {
+            using var _ = no_grad();
+            outputs = r.Run(preGates, keep: false);
+        }
+        else
+        {
+            outputs = Function.apply(preGates, memory, processed, recurrent, query, location, v, r);
+        }
+
+        return (outputs[0], outputs[1], outputs[2]);
+    }
+
+    private List<Tensor> Run(Tensor preGates, bool keep)
+    {
+        long steps = preGates.shape[0], b = _memory.shape[0], n = _memory.shape[1], e = _memory.shape[2], h = _query.shape[1];
+        var options = (dtype: preGates.dtype, device: preGates.device);
+        var hidden = zeros(new[] { b, h }, options.dtype, options.device);
+        var cell = zeros_like(hidden);
+        var context = zeros(new[] { b, e }, options.dtype, options.device);
+        var weights = zeros(new[] { b, n }, options.dtype, options.device);
+        var cumulative = zeros_like(weights);
+        var pad = (_kernel - 1) / 2;
+        var hs = new Tensor[steps];
+        var contexts = new Tensor[steps];
+        var alignments = new Tensor[steps];
+        for (var t = 0; t < steps; t++)
+        {
+            var input = cat(new[] { context, hidden }, 1);
+            var gates = addmm(preGates[t], input, _recurrentT, 1, 1);
+            var (hNew, cNew, tanhC) = LstmCell.Forward(gates, cell);
+            var hDropped = _masks is null ? hNew : hNew.mul_(_masks[t]);
+
+            var windows = F.pad(stack(new[] { weights, cumulative }, 1), new[] { pad, pad })
+                .unfold(2, _kernel, 1).permute(0, 2, 1, 3).reshape(b * n, 2 * _kernel); // [B·N, 2k]
+            var energiesIn = _processed.add(hDropped.mm(_queryT).unsqueeze(1)).view(b * n, -1); // [B·N, A]
+            var tanh = addmm(energiesIn, windows, _locationT, 1, 1).tanh_();
+            var newWeights = tanh.mv(_v).view(b, n).masked_fill_(_padMask, double.NegativeInfinity).softmax(1);
+            var newContext = newWeights.unsqueeze(1).bmm(_memory).squeeze(1);
+
+            if (keep) _saved.Add(new Saved(input, gates, cell, tanhC, hDropped, windows, tanh, newWeights));
+            hidden = hDropped;
+            cell = cNew;
+            context = newContext;
+            cumulative = cumulative.add(newWeights);
+            weights = newWeights;
+            hs[t] = hidden;
+            contexts[t] = context;
+            alignments[t] = weights;
+        }
+
+        return new List<Tensor> { stack(hs), stack(contexts), stack(alignments, 1) };
+    }
+
+    private List<Tensor> Backward(List<Tensor> grads)
+    {
+        var (dHs, dContexts, dAlignments) = (grads[0], grads[1], grads[2]);
+        var steps = _saved.Count;
+        long b = _memory.shape[0], n = _memory.shape[1], e = _memory.shape[2], a = _query.shape[0];
+        var pad = (_kernel - 1) / 2;
+        var locationKernel = _location.view(a, 2, _kernel);
+        var dGates = new Tensor[steps];
+        var dContextAll = new Tensor[steps];
+        var dTanhIn = new Tensor[steps]; // d(energy pre-activation) [B·N, A]
+        var dEnergies = new Tensor[steps]; // [B·N]
+        var dQueries = new Tensor[steps]; // [B, A]
+        Tensor? dhNext = null, dcNext = null, dContextNext = null, dWeightsNext = null, dCumulativeLater = null;
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            var s = _saved[t];
+            // Attention weights w_t: the alignment output, their use as "previous" at t+1 and in every later cumulative sum.
+            var dw = dAlignments.select(1, t).clone();
+            if (dWeightsNext is not null) dw.add_(dWeightsNext);
+            if (dCumulativeLater is not null) dw.add_(dCumulativeLater);
+            var dContext = dContextNext is null ? dContexts[t].clone() : dContexts[t].add(dContextNext);
+            dContextAll[t] = dContext;
+            dw.add_(_memory.bmm(dContext.unsqueeze(2)).squeeze(2)); // context = w·memory
+
+            var dEnergy = dw.sub_(dw.mul(s.Weights).sum(1, keepdim: true)).mul_(s.Weights).view(b * n); // softmax
+            dEnergies[t] = dEnergy;
+            var dPre = s.Tanh.square().neg_().add_(1).mul_(_v).mul_(dEnergy.unsqueeze(1)); // [B·N, A]
+            dTanhIn[t] = dPre;
+            var dQuery = dPre.view(b, n, a).sum(1); // [B, A]
+            dQueries[t] = dQuery;
+
+            var dLocationIn = F.conv_transpose1d(dPre.view(b, n, a).transpose(1, 2), locationKernel, padding: pad); // [B, 2, N]
+            dWeightsNext = dLocationIn.select(1, 0);
+            var dCumulative = dLocationIn.select(1, 1);
+            dCumulativeLater = dCumulativeLater is null ? dCumulative.clone() : dCumulativeLater.add_(dCumulative);
+
+            var dh = dQuery.mm(_query).add_(dHs[t]);
+            if (dhNext is not null) dh.add_(dhNext);
+            if (_masks is not null) dh.mul_(_masks[t]);
+            (dGates[t], dcNext) = LstmCell.Backward(s.Act, s.CPrevious, s.TanhC, dh, dcNext);
+            var dInput = dGates[t].mm(_recurrent); // [B, E + H]
+            dContextNext = dInput.narrow(1, 0, e);
+            dhNext = dInput.narrow(1, e, dInput.shape[1] - e);
+        }
+
+        var dG = stack(dGates); // [T, B, 4H]
+        var inputs = stack(_saved.Select(x => x.Input).ToArray()); // [T, B, E + H]
+        var dRecurrent = dG.view(-1, dG.shape[2]).t().mm(inputs.view(-1, inputs.shape[2]));
+        var weightsAll = stack(_saved.Select(x => x.Weights).ToArray(), 1); // [B, T, N]
+        var dMemory = weightsAll.transpose(1, 2).bmm(stack(dContextAll, 1)); // [B, N, E]
+        var dPreAll = stack(dTanhIn).view(-1, a); // [T·B·N, A]
+        var dProcessed = dPreAll.view(steps, b * n, a).sum(dim: 0).view(b, n, a);
+        var hiddenAll = stack(_saved.Select(x => x.Hidden).ToArray()).view(-1, _query.shape[1]); // [T·B, H]
+        var dQueryWeight = stack(dQueries).view(-1, a).t().mm(hiddenAll);
+        var windowsAll = stack(_saved.Select(x => x.Windows).ToArray()).view(-1, 2 * _kernel); // [T·B·N, 2k]
+        var dLocation = dPreAll.t().mm(windowsAll);
+        var tanhAll = stack(_saved.Select(x => x.Tanh).ToArray()).view(-1, a);
+        var dV = tanhAll.t().mv(stack(dEnergies).view(-1)).view(1, a);
+        _saved.Clear();
+        return new List<Tensor> { dG, dMemory, dProcessed, dRecurrent, dQueryWeight, dLocation, dV, null! };
+    }
+
+    private sealed class Function : MultiTensorFunction<Function>
+    {
+        public override string Name => "AttentionRecurrence";
+
+        public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
+        {
+            var r = (AttentionRecurrence)vars[7];
+            ctx.save_data("r", r);
+            return r.Run((Tensor)vars[0], keep: true);
+        }
+
+        public override List<Tensor> backward(AutogradContext ctx, List<Tensor> grads) =>
+            ((AttentionRecurrence)ctx.get_data("r")).Backward(grads);
+    }
+}
