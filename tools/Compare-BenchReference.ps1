@@ -25,7 +25,10 @@ param(
     # Python with torch (Debian python3-torch).
     [string] $Python = '/usr/bin/python3',
     # Extra switches for the engine's bench verb, e.g. '--r','2' or '--health'.
-    [string[]] $EngineArgs = @()
+    [string[]] $EngineArgs = @(),
+    # Run the reference with OMP_WAIT_POLICY=PASSIVE too (by default it runs as Debian's PyTorch does; ours always
+    # runs with PASSIVE, as the module starts its engine).
+    [switch] $ReferencePassive
 )
 $ErrorActionPreference = 'Stop'
 
@@ -33,7 +36,10 @@ function Get-Load { if (Test-Path /proc/loadavg) { [double]((Get-Content /proc/l
 
 foreach ($n in [int[]]($Threads -split ',')) {
     $loadOurs = Get-Load
+    $saved = $env:OMP_WAIT_POLICY
+    $env:OMP_WAIT_POLICY = 'PASSIVE'
     $json = & dotnet $EngineDll bench --preset $Preset --threads $n --steps $Steps --json @EngineArgs 2>$null
+    $env:OMP_WAIT_POLICY = if ($ReferencePassive) { 'PASSIVE' } else { $saved }
     if ($LASTEXITCODE -ne 0) { throw "engine bench failed with exit code $LASTEXITCODE" }
     $ours = ($json | Select-Object -Last 1 | ConvertFrom-Json).data.result
 
@@ -64,5 +70,7 @@ foreach ($n in [int[]]($Threads -split ',')) {
         RefPeakRssMiB   = $refRss
         LoadOurs        = $loadOurs
         LoadReference   = $loadReference
+        ReferenceWait   = if ($env:OMP_WAIT_POLICY) { $env:OMP_WAIT_POLICY } else { 'default' }
     }
+    $env:OMP_WAIT_POLICY = $saved
 }

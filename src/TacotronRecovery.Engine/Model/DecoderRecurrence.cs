@@ -6,43 +6,70 @@ using F = TorchSharp.torch.nn.functional;
 namespace TacotronRecovery.Engine.Model;
 
 /// <summary>
+/// Runs a recurrent loop on one intra-op thread and restores the thread count after. Per-step tensors are small
+/// ([16 × 2048] at the small preset): splitting them across threads costs more in wake-ups than it saves (two threads
+/// ran the step slower than one, docs/benchmarks.md), while the large products outside the loops keep every thread.
+/// </summary>
+internal readonly struct SerialSection : IDisposable
+{
+    private readonly int _previous;
+
+    private SerialSection(int previous) => _previous = previous;
+
+    public static SerialSection Enter()
+    {
+        var previous = get_num_threads();
+        if (previous > 1) set_num_threads(1);
+        return new SerialSection(previous);
+    }
+
+    public void Dispose()
+    {
+        if (_previous > 1) set_num_threads(_previous);
+    }
+}
+
+/// <summary>
 /// LSTM cell arithmetic in PyTorch's gate order (input, forget, cell, output), forward and backward, on plain tensors
 /// (no autograd): the shared core of <see cref="AttentionRecurrence"/> and <see cref="LstmRecurrence"/>.
 /// </summary>
 internal static class LstmCell
 {
-    /// <summary>gates [B, 4H] (activated in place: σ, σ, tanh, σ) and c [B, H] → h, c', tanh(c').</summary>
-    public static (Tensor H, Tensor C, Tensor TanhC) Forward(Tensor gates, Tensor c)
+    /// <summary>
+    /// What backward needs from one step: the factors that turn [dc, dc, dc, dh] into dL/dgates
+    /// ([g·σ'(i), c_{t−1}·σ'(f), i·tanh'(g), tanh(c_t)·σ'(o)]), o·tanh'(c_t) (dh → dc) and f (dc → dc_{t−1}).
+    /// </summary>
+    public readonly record struct Saved(Tensor GateFactors, Tensor CellFactor, Tensor Forget);
+
+    /// <summary>gates [B, 4H] (overwritten) and c [B, H] → h, c' and, when keep, what <see cref="Backward"/> needs.</summary>
+    public static (Tensor H, Tensor C, Saved? Saved) Forward(Tensor gates, Tensor c, bool keep)
     {
         var g = gates.chunk(4, 1);
-        g[0].sigmoid_();
-        g[1].sigmoid_();
-        g[2].tanh_();
-        g[3].sigmoid_();
-        var c2 = g[1].mul(c).addcmul_(g[0], g[2], 1);
-        var tc = c2.tanh();
-        return (g[3].mul(tc), c2, tc);
+        var i = g[0].sigmoid();
+        var f = g[1].sigmoid();
+        var cand = g[2].tanh();
+        var o = g[3].sigmoid();
+        var c2 = f.mul(c).addcmul_(i, cand, 1);
+        var tanhC = c2.tanh();
+        var h = o.mul(tanhC);
+        if (!keep) return (h, c2, null);
+
+        // Derivatives of the activations, written over the pre-activation gates: σ' = s(1 − s), tanh' = 1 − t².
+        g[0].copy_(i).mul_(i.neg().add_(1)).mul_(cand);
+        g[1].copy_(f).mul_(f.neg().add_(1)).mul_(c);
+        g[2].copy_(cand).mul_(cand).neg_().add_(1).mul_(i);
+        g[3].copy_(o).mul_(o.neg().add_(1)).mul_(tanhC);
+        var cellFactor = tanhC.square().neg_().add_(1).mul_(o);
+        return (h, c2, new Saved(gates, cellFactor, f));
     }
 
-    /// <summary>
-    /// Backward of <see cref="Forward"/> given the activated gates, c_{t−1}, tanh(c_t), dL/dh_t and dL/dc_t from later
-    /// steps: returns dL/dgates (pre-activation) [B, 4H] and dL/dc_{t−1}.
-    /// </summary>
-    public static (Tensor DGates, Tensor DcPrevious) Backward(Tensor act, Tensor cPrevious, Tensor tanhC, Tensor dh, Tensor? dcNext)
+    /// <summary>dL/dh_t and dL/dc_t from later steps → dL/dgates (pre-activation) [B, 4H] and dL/dc_{t−1}.</summary>
+    public static (Tensor DGates, Tensor DcPrevious) Backward(Saved s, Tensor dh, Tensor? dcNext)
     {
-        var a = act.chunk(4, 1); // i, f, g, o
-        var dc = tanhC.square().neg_().add_(1).mul_(a[3]).mul_(dh); // dh·o·(1 − tanh²c)
+        var dc = dh.mul(s.CellFactor);
         if (dcNext is not null) dc.add_(dcNext);
-        var di = dc.mul(a[2]);
-        var df = dc.mul(cPrevious);
-        var dg = dc.mul(a[0]);
-        var dO = dh.mul(tanhC);
-        // σ' = s(1 − s), tanh' = 1 − g²
-        di.mul_(a[0]).mul_(a[0].neg().add_(1));
-        df.mul_(a[1]).mul_(a[1].neg().add_(1));
-        dg.mul_(a[2].square().neg_().add_(1));
-        dO.mul_(a[3]).mul_(a[3].neg().add_(1));
-        return (cat(new[] { di, df, dg, dO }, 1), dc.mul_(a[1]));
+        var dGates = cat(new[] { dc, dc, dc, dh }, 1).mul_(s.GateFactors);
+        return (dGates, dc.mul_(s.Forget));
     }
 }
 
@@ -58,7 +85,7 @@ internal sealed class LstmRecurrence
     private readonly Tensor _weight; // W_hh [4H, H], contiguous
     private readonly Tensor _weightT; // [H, 4H], contiguous
     private readonly Tensor[]? _masks;
-    private readonly List<(Tensor Act, Tensor CPrevious, Tensor TanhC, Tensor HPrevious)> _saved = new();
+    private readonly List<(LstmCell.Saved Cell, Tensor HPrevious)> _saved = new();
 
     private LstmRecurrence(Tensor weightHh, Tensor[]? masks)
     {
@@ -86,11 +113,12 @@ internal sealed class LstmRecurrence
         var hidden = zeros(new[] { b, h }, dtype: inputGates.dtype, device: inputGates.device);
         var cell = zeros_like(hidden);
         var outputs = new Tensor[steps];
+        using var serial = SerialSection.Enter();
         for (var t = 0; t < steps; t++)
         {
             var gates = addmm(inputGates[t], hidden, _weightT, 1, 1);
-            var (hNew, cNew, tanhC) = LstmCell.Forward(gates, cell);
-            if (keep) _saved.Add((gates, cell, tanhC, hidden));
+            var (hNew, cNew, saved) = LstmCell.Forward(gates, cell, keep);
+            if (keep) _saved.Add((saved!.Value, hidden));
             hidden = _masks is null ? hNew : hNew.mul_(_masks[t]);
             cell = cNew;
             outputs[t] = hidden;
@@ -104,13 +132,15 @@ internal sealed class LstmRecurrence
         var steps = _saved.Count;
         var dGates = new Tensor[steps];
         Tensor? dhNext = null, dcNext = null;
-        for (var t = steps - 1; t >= 0; t--)
+        using (SerialSection.Enter())
         {
-            var (act, cPrevious, tanhC, _) = _saved[t];
+            for (var t = steps - 1; t >= 0; t--)
+            {
             var dh = dhNext is null ? dOutputs[t].clone() : dOutputs[t].add(dhNext);
             if (_masks is not null) dh.mul_(_masks[t]);
-            (dGates[t], dcNext) = LstmCell.Backward(act, cPrevious, tanhC, dh, dcNext);
+            (dGates[t], dcNext) = LstmCell.Backward(_saved[t].Cell, dh, dcNext);
             dhNext = dGates[t].mm(_weight);
+            }
         }
 
         var dG = stack(dGates); // [T, B, 4H]
@@ -165,8 +195,7 @@ internal sealed class AttentionRecurrence
     private readonly long _kernel;
     private readonly List<Saved> _saved = new();
 
-    private readonly record struct Saved(Tensor Input, Tensor Act, Tensor CPrevious, Tensor TanhC, Tensor Hidden,
-        Tensor Windows, Tensor Tanh, Tensor Weights);
+    private readonly record struct Saved(Tensor Input, LstmCell.Saved Cell, Tensor Hidden, Tensor Windows, Tensor Tanh, Tensor Weights);
 
     private AttentionRecurrence(Tensor memory, Tensor processed, Tensor recurrent, Tensor query, Tensor location, Tensor v,
         Tensor padMask, Tensor[]? masks, long kernel)
@@ -223,11 +252,12 @@ internal sealed class AttentionRecurrence
         var hs = new Tensor[steps];
         var contexts = new Tensor[steps];
         var alignments = new Tensor[steps];
+        using var serial = SerialSection.Enter();
         for (var t = 0; t < steps; t++)
         {
             var input = cat(new[] { context, hidden }, 1);
             var gates = addmm(preGates[t], input, _recurrentT, 1, 1);
-            var (hNew, cNew, tanhC) = LstmCell.Forward(gates, cell);
+            var (hNew, cNew, saved) = LstmCell.Forward(gates, cell, keep);
             var hDropped = _masks is null ? hNew : hNew.mul_(_masks[t]);
 
             var windows = F.pad(stack(new[] { weights, cumulative }, 1), new[] { pad, pad })
@@ -237,7 +267,7 @@ internal sealed class AttentionRecurrence
             var newWeights = tanh.mv(_v).view(b, n).masked_fill_(_padMask, double.NegativeInfinity).softmax(1);
             var newContext = newWeights.unsqueeze(1).bmm(_memory).squeeze(1);
 
-            if (keep) _saved.Add(new Saved(input, gates, cell, tanhC, hDropped, windows, tanh, newWeights));
+            if (keep) _saved.Add(new Saved(input, saved!.Value, hDropped, windows, tanh, newWeights));
             hidden = hDropped;
             cell = cNew;
             context = newContext;
@@ -260,10 +290,13 @@ internal sealed class AttentionRecurrence
         var locationKernel = _location.view(a, 2, _kernel);
         var dGates = new Tensor[steps];
         var dContextAll = new Tensor[steps];
-        var dTanhIn = new Tensor[steps]; // d(energy pre-activation) [B·N, A]
-        var dEnergies = new Tensor[steps]; // [B·N]
         var dQueries = new Tensor[steps]; // [B, A]
+        var options = (dtype: _memory.dtype, device: _memory.device);
+        var dProcessed = zeros(new[] { b * n, a }, options.dtype, options.device);
+        var dLocation = zeros(new[] { a, 2 * _kernel }, options.dtype, options.device);
+        var dV = zeros(new[] { a }, options.dtype, options.device);
         Tensor? dhNext = null, dcNext = null, dContextNext = null, dWeightsNext = null, dCumulativeLater = null;
+        var serial = SerialSection.Enter();
         for (var t = steps - 1; t >= 0; t--)
         {
             var s = _saved[t];
@@ -276,9 +309,10 @@ internal sealed class AttentionRecurrence
             dw.add_(_memory.bmm(dContext.unsqueeze(2)).squeeze(2)); // context = w·memory
 
             var dEnergy = dw.sub_(dw.mul(s.Weights).sum(1, keepdim: true)).mul_(s.Weights).view(b * n); // softmax
-            dEnergies[t] = dEnergy;
+            dV.addmv_(s.Tanh.t(), dEnergy);
             var dPre = s.Tanh.square().neg_().add_(1).mul_(_v).mul_(dEnergy.unsqueeze(1)); // [B·N, A]
-            dTanhIn[t] = dPre;
+            dProcessed.add_(dPre);
+            dLocation.addmm_(dPre.t(), s.Windows);
             var dQuery = dPre.view(b, n, a).sum(1); // [B, A]
             dQueries[t] = dQuery;
 
@@ -290,27 +324,22 @@ internal sealed class AttentionRecurrence
             var dh = dQuery.mm(_query).add_(dHs[t]);
             if (dhNext is not null) dh.add_(dhNext);
             if (_masks is not null) dh.mul_(_masks[t]);
-            (dGates[t], dcNext) = LstmCell.Backward(s.Act, s.CPrevious, s.TanhC, dh, dcNext);
+            (dGates[t], dcNext) = LstmCell.Backward(s.Cell, dh, dcNext);
             var dInput = dGates[t].mm(_recurrent); // [B, E + H]
             dContextNext = dInput.narrow(1, 0, e);
             dhNext = dInput.narrow(1, e, dInput.shape[1] - e);
         }
 
+        serial.Dispose();
         var dG = stack(dGates); // [T, B, 4H]
         var inputs = stack(_saved.Select(x => x.Input).ToArray()); // [T, B, E + H]
         var dRecurrent = dG.view(-1, dG.shape[2]).t().mm(inputs.view(-1, inputs.shape[2]));
         var weightsAll = stack(_saved.Select(x => x.Weights).ToArray(), 1); // [B, T, N]
         var dMemory = weightsAll.transpose(1, 2).bmm(stack(dContextAll, 1)); // [B, N, E]
-        var dPreAll = stack(dTanhIn).view(-1, a); // [T·B·N, A]
-        var dProcessed = dPreAll.view(steps, b * n, a).sum(dim: 0).view(b, n, a);
         var hiddenAll = stack(_saved.Select(x => x.Hidden).ToArray()).view(-1, _query.shape[1]); // [T·B, H]
         var dQueryWeight = stack(dQueries).view(-1, a).t().mm(hiddenAll);
-        var windowsAll = stack(_saved.Select(x => x.Windows).ToArray()).view(-1, 2 * _kernel); // [T·B·N, 2k]
-        var dLocation = dPreAll.t().mm(windowsAll);
-        var tanhAll = stack(_saved.Select(x => x.Tanh).ToArray()).view(-1, a);
-        var dV = tanhAll.t().mv(stack(dEnergies).view(-1)).view(1, a);
         _saved.Clear();
-        return new List<Tensor> { dG, dMemory, dProcessed, dRecurrent, dQueryWeight, dLocation, dV, null! };
+        return new List<Tensor> { dG, dMemory, dProcessed.view(b, n, a), dRecurrent, dQueryWeight, dLocation, dV.view(1, a), null! };
     }
 
     private sealed class Function : MultiTensorFunction<Function>
