@@ -6,30 +6,6 @@ using F = TorchSharp.torch.nn.functional;
 namespace TacotronRecovery.Engine.Model;
 
 /// <summary>
-/// Runs a recurrent loop on one intra-op thread and restores the thread count after. Per-step tensors are small
-/// ([16 × 2048] at the small preset): splitting them across threads costs more in wake-ups than it saves (two threads
-/// ran the step slower than one, docs/benchmarks.md), while the large products outside the loops keep every thread.
-/// </summary>
-internal readonly struct SerialSection : IDisposable
-{
-    private readonly int _previous;
-
-    private SerialSection(int previous) => _previous = previous;
-
-    public static SerialSection Enter()
-    {
-        var previous = get_num_threads();
-        if (previous > 1) set_num_threads(1);
-        return new SerialSection(previous);
-    }
-
-    public void Dispose()
-    {
-        if (_previous > 1) set_num_threads(_previous);
-    }
-}
-
-/// <summary>
 /// LSTM cell arithmetic in PyTorch's gate order (input, forget, cell, output), forward and backward, on plain tensors
 /// (no autograd): the shared core of <see cref="AttentionRecurrence"/> and <see cref="LstmRecurrence"/>.
 /// </summary>

@@ -52,11 +52,15 @@ public sealed class Encoder : nn.Module<Tensor, Tensor, Tensor>
             x = F.dropout(F.relu(conv.call(x.mul(mask))), _dropout, training);
         }
 
-        var packed = nn.utils.rnn.pack_padded_sequence(x.transpose(1, 2), lengths.cpu(), batch_first: true, enforce_sorted: false);
-        var (output, _, _) = lstm.call(packed);
-        var (padded, _) = nn.utils.rnn.pad_packed_sequence(output, batch_first: true, total_length: n);
-        packed.Dispose();
-        output.Dispose();
-        return padded;
+        // Small per-step tensors: the LSTM runs on one thread, forward and backward (SerialSection).
+        return SerialSection.Around(x.transpose(1, 2), input =>
+        {
+            using var packed = nn.utils.rnn.pack_padded_sequence(input, lengths.cpu(), batch_first: true, enforce_sorted: false);
+            var (output, _, _) = lstm.call(packed);
+            using (output)
+            {
+                return nn.utils.rnn.pad_packed_sequence(output, batch_first: true, total_length: n).Item1;
+            }
+        });
     }
 }

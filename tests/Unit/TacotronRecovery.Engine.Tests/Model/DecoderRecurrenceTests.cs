@@ -132,3 +132,34 @@ public sealed class DecoderRecurrenceTests
         return (x[3].sigmoid() * c2.tanh(), c2);
     }
 }
+
+public sealed class SerialSectionTests
+{
+    [Fact]
+    public void Around_ForwardAndBackward_OneThreadInsideAndTheCountRestoredAfter()
+    {
+        using var scope = NewDisposeScope();
+        var before = get_num_threads();
+        set_num_threads(2);
+        try
+        {
+            var x = randn(4, 3).requires_grad_();
+            var inside = new List<int>();
+            var y = SerialSection.Around(x, v =>
+            {
+                inside.Add(get_num_threads());
+                return v.mul(3).tanh();
+            });
+            Assert.Equal(new[] { 1 }, inside);
+            Assert.Equal(2, get_num_threads());
+            y.sum().backward();
+            Assert.Equal(2, get_num_threads());
+            var expected = x.detach().mul(3).tanh().square().neg().add(1).mul(3);
+            Assert.True(x.grad!.allclose(expected, rtol: 1e-6, atol: 1e-7));
+        }
+        finally
+        {
+            set_num_threads(before);
+        }
+    }
+}
