@@ -9,6 +9,7 @@ namespace TacotronRecovery.Engine.Tests.Model;
 /// The hand-differentiated recurrences of the fast decoder against the same mathematics written step by step with
 /// autograd, in float64, with dropout masks and gradients arriving at every output.
 /// </summary>
+[Collection("torch")]
 public sealed class DecoderRecurrenceTests
 {
     private const long B = 3, T = 6, H = 5, N = 7, E = 4, A = 3, K = 5;
@@ -133,6 +134,8 @@ public sealed class DecoderRecurrenceTests
     }
 }
 
+/// <summary>One intra-op thread inside a serial section, forward and backward; the count restored after.</summary>
+[Collection("torch")]
 public sealed class SerialSectionTests
 {
     [Fact]
