@@ -58,7 +58,8 @@ public sealed class HealthAnalyzer
     private AlignmentMetrics? _latestTrain, _latestValidation, _latestAttention;
     private double _bestDiagonality = double.NaN;
     private int _bestDiagonalityStep;
-    private double _minDiagonalityAfterWarmup = double.NaN;
+    private double _collapseFrom = double.NaN, _collapseLowest = double.NaN; // best before the first collapse hit; lowest hit
+    private int _collapseFromStep;
     private bool _lowNow, _fallingNow, _stallNow, _gateNow;
     private double _lastStallRate;
 
@@ -200,13 +201,16 @@ public sealed class HealthAnalyzer
                 if (double.IsNaN(_bestDiagonality) || d > _bestDiagonality) { _bestDiagonality = d; _bestDiagonalityStep = a.Step; }
                 if (a.Step >= _o.AttentionWarmupSteps)
                 {
-                    _minDiagonalityAfterWarmup = double.IsNaN(_minDiagonalityAfterWarmup) ? d : Math.Min(_minDiagonalityAfterWarmup, d);
                     bool formed = _bestDiagonality >= _r.ExitDiagonality;
                     _lowNow = d < _o.CollapseDiagonality;
                     _fallingNow = !_lowNow && formed && d < _bestDiagonality - FallingDrop;
-                    if (_lowNow && formed) _collapse.Hit(a.Step);
+                    if ((_lowNow && formed) || _fallingNow)
+                    {
+                        if (_collapse.Count == 0) { _collapseFrom = _bestDiagonality; _collapseFromStep = _bestDiagonalityStep; }
+                        _collapseLowest = double.IsNaN(_collapseLowest) ? d : Math.Min(_collapseLowest, d);
+                        _collapse.Hit(a.Step);
+                    }
                     else if (_lowNow) _notForming.Hit(a.Step);
-                    else if (_fallingNow) _collapse.Hit(a.Step);
                 }
             }
         }
@@ -301,7 +305,7 @@ public sealed class HealthAnalyzer
         {
             var sev = _lowNow ? EventSeverity.Critical : _fallingNow ? EventSeverity.Warning : EventSeverity.Info;
             findings.Add(_collapse.ToFinding(HealthCodes.AttentionCollapse, sev,
-                string.Create(inv, $"Diagonality fell from {_bestDiagonality:P0} (step {_bestDiagonalityStep}) to {_minDiagonalityAfterWarmup:P0} at {_collapse.Count} measurement(s) {_collapse.Range}; latest {LatestDiagonality():P0}."),
+                string.Create(inv, $"Diagonality fell from {_collapseFrom:P0} (step {_collapseFromStep}) to {_collapseLowest:P0} at {_collapse.Count} measurement(s) {_collapse.Range}; latest {LatestDiagonality():P0}."),
                 "Roll back to the last checkpoint with good alignment; raise the guided-attention weight again and lower the learning rate; look for long or misaligned utterances in recent batches."));
         }
         if (_endStall.Count > 0)

@@ -179,6 +179,17 @@ public class HealthAnalyzerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void Analyze_CollapseThenRecoveredHigher_EvidenceNamesThePeakBeforeTheFallAndItsLowest()
+    {
+        var d = new[] { 0.3, 0.6, 0.8, 0.85, 0.85, 0.15, 0.12, 0.7, 0.95 };
+        var aligns = d.Select((v, k) => Align((k + 1) * 100, v));
+        var f = Single(HealthAnalyzer.Analyze(Array.Empty<StepMetrics>(), aligns), HealthCodes.AttentionCollapse);
+        Assert.Equal(EventSeverity.Info, f.Severity);
+        Assert.StartsWith("Diagonality fell from 85 % (step 400) to 12 % at 2 measurement(s)", f.Evidence);
+        Assert.EndsWith("latest 95 %.", f.Evidence);
+    }
+
+    [Fact]
     public void Analyze_AttentionFallingButAbove20_Warning()
     {
         var aligns = new[] { 0.85, 0.85, 0.85, 0.85, 0.85, 0.5 }.Select((v, k) => Align((k + 1) * 100, v));
