@@ -242,6 +242,63 @@ public sealed class ReferenceInteropTests : IDisposable
     }
 
     [Fact]
+    public void Backward_SameWeightsAndInputs_EveryGradientMatchesPyTorch()
+    {
+        // No padding: beyond a length the reference's encoder convolves the pad symbol's embedding and its postnet the
+        // unmasked decoder frames, where ours sees zeros (masking invariance); the forward test shows the same.
+        var source = MakeReference("ref.pt", legacy: false, fp16: false);
+        var imported = CheckpointImporter.Import(source, File("imported.ckpt"));
+        var input = WriteInput(File("in.npz"), textLengths: new[] { 9, 9 }, melLengths: new[] { 12, 12 });
+        var arrays = Npz.Read(input);
+        var g = new Generator(21);
+        long b = 2, m = Dims.NMelChannels, t = 12, n = 9;
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            ["w_mel"] = randn(new[] { b, m, t }, generator: g),
+            ["w_post"] = randn(new[] { b, m, t }, generator: g),
+            ["w_gate"] = randn(new[] { b, t }, generator: g),
+            ["w_align"] = randn(new[] { b, t, n }, generator: g),
+        };
+        Npz.Write(File("weights.npz"), weights);
+        // A linear functional of every output, so that each gradient is compared, not a loss's normalisation.
+        Python($$"""
+            import sys, json, numpy as np, torch
+            sys.path.insert(0, {{System.Text.Json.JsonSerializer.Serialize(Path.GetDirectoryName(ReferencePython.Script))}})
+            import reference as R
+            h = R.load_dims(sys.argv[2])
+            model = R.Tacotron2(h)
+            sd = {k: v.float() if v.is_floating_point() else v for k, v in R.state_dict_of(torch.load(sys.argv[1], map_location='cpu')).items()}
+            model.load_state_dict(sd, strict=True)
+            model.eval(); model.decoder.prenet.always_dropout = False
+            d = np.load(sys.argv[3]); w = {k: torch.from_numpy(v) for k, v in np.load(sys.argv[4]).items()}
+            _, m, post, gate, align = model(torch.from_numpy(d['text']).long(), torch.from_numpy(d['input_lengths']).long(),
+                                            torch.from_numpy(d['mel']).float(), torch.from_numpy(d['output_lengths']).long())
+            ((m * w['w_mel']).sum() + (post * w['w_post']).sum() + (gate * w['w_gate']).sum() + (align * w['w_align']).sum()).backward()
+            np.savez(sys.argv[5], **{k: p.grad.numpy() for k, p in model.named_parameters()})
+            """, source, ReferencePython.WriteDims(_dir.FullName, Dims), input, File("weights.npz"), File("grads.npz"));
+
+        using var model = ParityForward.Load(imported.Path);
+        model.eval();
+        var y = model.Forward(arrays["text"].to_type(ScalarType.Int64), arrays["input_lengths"].to_type(ScalarType.Int64),
+            arrays["mel"].to_type(ScalarType.Float32), arrays["output_lengths"].to_type(ScalarType.Int64));
+        (y.MelOutputs.mul(weights["w_mel"]).sum() + y.MelOutputsPostnet.mul(weights["w_post"]).sum()
+            + y.GateOutputs.mul(weights["w_gate"]).sum() + y.Alignments.mul(weights["w_align"]).sum()).backward();
+
+        var reference = Npz.Read(File("grads.npz"));
+        var ours = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!, StringComparer.Ordinal);
+        Assert.Equal(reference.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
+        var failures = new List<string>();
+        foreach (var (name, expected) in reference)
+        {
+            var scale = expected.abs().max().item<float>();
+            var worst = expected.sub(ours[name]).abs().max().item<float>();
+            if (!(worst <= 1e-4f * Math.Max(1f, scale))) failures.Add($"{name}: max abs difference {worst} (largest gradient {scale})");
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
     public void Export_OurCheckpoint_ReferenceLoadsStrictlyAndForwardMatches()
     {
         var source = MakeReference("ref.pt", legacy: true, fp16: false);
