@@ -27,6 +27,7 @@ public static class Program
           export       --checkpoint F.ckpt --out F.pt [--format pytorch]
           forward      --checkpoint F --input in.npz --out out.npz   (parity: teacher-forced, dropout off)
           bench        --preset small|nvidia --threads N --steps N [--warmup N] [--r N] [--health] [--phases] [--plain] [--json]
+          bench        --products --threads N   (matrix-product throughput: MKL kernels and weight layout)
         exit codes: 0 ok, 1 error, 2 usage, 3 recovery exhausted, 4 run locked, 5 bad input
         """;
 
@@ -59,7 +60,7 @@ public static class Program
                     return ExportVerb.Run(new Arguments(rest));
                 case "forward":
                     return ForwardVerb.Run(new Arguments(rest));
-                case "bench": return BenchVerb.Run(new Arguments(rest, "health", "json", "phases", "plain"));
+                case "bench": return BenchVerb.Run(new Arguments(rest, "health", "json", "phases", "plain", "products"));
                 default:
                     Console.Error.WriteLine($"Unknown verb '{args[0]}'.\n{Usage}");
                     return ExitCodes.Usage;

@@ -54,7 +54,7 @@ internal static class LstmCell
 /// dropout on h_t (masks given). Its input projection and biases are in inputGates (one matrix product for all steps,
 /// outside). Forward keeps what backward needs; backward runs the steps in reverse by hand and forms W_hh's gradient in
 /// one matrix product. The products use contiguous copies of W_hh in both orientations, so that MKL sees no transposed
-/// operand (a transposed one ran at half the speed on [16 × 512]·[512 × 2048], docs/benchmarks.md).
+/// operand (a per-step product ran 1.5× slower with a transposed weight, docs/benchmarks.md).
 /// </summary>
 internal sealed class LstmRecurrence
 {

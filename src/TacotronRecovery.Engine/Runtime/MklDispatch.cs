@@ -8,9 +8,10 @@ namespace TacotronRecovery.Engine.Runtime;
 /// <para>
 /// libtorch's CPU matrix products are Intel oneMKL's SGEMM. MKL asks <c>mkl_serv_intel_cpu_true</c> whether the CPU is an
 /// Intel one and, when it is not, runs its generic AVX2 kernels even on CPUs that have AVX-512 (AMD Zen 4 and 5). On this
-/// project's machine (AMD EPYC, family 26) that halves the speed of every matrix product: a [2400 × 768]·[768 × 2048]
-/// product runs at 100 GFLOP/s instead of 220, a [16 × 768]·[768 × 2048] one at 70 instead of 110 (one thread, measured
-/// by <c>tools/Measure-MklDispatch.ps1</c>). The arithmetic is the same fp32 SGEMM either way; only the kernel differs.
+/// project's machine (AMD EPYC, family 26) that halves the speed of every matrix product: one thread,
+/// [2400 × 768]·[768 × 2048] 115 GFLOP/s instead of 255, [16 × 768]·[768 × 2048] 82 instead of 231
+/// (<c>TacotronRecovery.Host bench --products</c>, with and without the opt-out below). The arithmetic is the same fp32
+/// SGEMM either way; only the kernel differs.
 /// </para>
 /// <para>
 /// <see cref="Enable"/> makes that function return 1 in this process: it overwrites its first six bytes with

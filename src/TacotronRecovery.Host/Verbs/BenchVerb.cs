@@ -9,7 +9,8 @@ namespace TacotronRecovery.Host.Verbs;
 
 /// <summary>
 /// <c>bench --preset small|nvidia|tiny --threads N --steps N [--warmup N] [--r N] [--health] [--phases] [--plain] [--json]</c>:
-/// the training-step benchmark of shared/bench/PROTOCOL.md (docs/benchmarks.md). Progress on stderr; the table on stdout,
+/// the training-step benchmark of shared/bench/PROTOCOL.md (docs/benchmarks.md). <c>bench --products --threads N</c>:
+/// the throughput of the decoder's matrix products (MKL kernel choice and weight layout). Progress on stderr; the table on stdout,
 /// or with --json on stderr and one line <c>{"type":"bench","data":{…}}</c> on stdout.
 /// </summary>
 public static class BenchVerb
@@ -23,6 +24,7 @@ public static class BenchVerb
         int warmup = args.Int("warmup") ?? 1;
         int? r = args.Int("r");
         bool health = args.Has("health"), json = args.Has("json"), phases = args.Has("phases"), plain = args.Has("plain");
+        bool products = args.Has("products");
         args.RejectUnknown();
         if (!BenchmarkPreset.Names.Contains(preset, StringComparer.OrdinalIgnoreCase))
             throw new UsageException($"--preset must be one of {string.Join(", ", BenchmarkPreset.Names)}, got '{preset}'.");
@@ -33,6 +35,14 @@ public static class BenchVerb
 
         TorchRuntime.SetThreads(threads);
         var before = BenchmarkMachine.Describe();
+        if (products)
+        {
+            Console.Out.WriteLine($"MKL kernels: {before.MklDispatch}; torch threads: {TorchSharp.torch.get_num_threads()}");
+            foreach (var p in MatrixProductBenchmark.Run())
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Product,-26} weight {p.Weight,-16} {p.Milliseconds,8:F3} ms {p.Gflops,7:F0} GFLOP/s"));
+            return ExitCodes.Ok;
+        }
+
         var result = TrainingStepBenchmark.Run(new BenchmarkOptions
         {
             Preset = preset, Steps = steps, Warmup = warmup, FramesPerStep = r, Health = health, Phases = phases, PlainDecoder = plain,

@@ -131,4 +131,14 @@ public class TrainingStepBenchmarkTests
         var bytes = PeakMemory.ReadBytes();
         Assert.True(bytes >= GC.GetTotalMemory(false), $"peak {bytes} bytes");
     }
+
+    [Fact]
+    public void MatrixProducts_BothShapesAndLayouts_PositiveThroughput()
+    {
+        var results = MatrixProductBenchmark.Run();
+        Assert.Equal(4, results.Count);
+        Assert.Equal(2, results.Select(r => r.Product).Distinct().Count());
+        Assert.Equal(new[] { "transposed view", "contiguous" }, results.Select(r => r.Weight).Distinct());
+        Assert.All(results, r => Assert.True(r.Milliseconds > 0 && r.Gflops > 0 && double.IsFinite(r.Gflops), r.ToString()));
+    }
 }

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace TacotronRecovery.Engine.Benchmarks;
+
+/// <summary>One measured matrix product: its shape, how the weight was laid out, milliseconds per call and GFLOP/s.</summary>
+public sealed record MatrixProductResult(string Product, string Weight, double Milliseconds, double Gflops);
+
+/// <summary>
+/// Throughput of the matrix products the small preset's decoder runs (bench --products): a per-step recurrent product
+/// [16 × 768]·[768 × 2048] and the all-steps one [2400 × 768]·[768 × 2048], each with the weight as a transposed view
+/// of the [2048, 768] parameter and as a contiguous [768, 2048] copy. Shows what MKL's kernel choice
+/// (<see cref="Runtime.MklDispatch"/>; compare with TACOTRON_MKL_VENDOR_DISPATCH=1) and the layout are worth on a CPU.
+/// </summary>
+public static class MatrixProductBenchmark
+{
+    /// <summary>Measures each product (fixed seed; a few untimed calls first) at the process's thread setting.</summary>
+    public static IReadOnlyList<MatrixProductResult> Run()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(7);
+        var weight = randn(new long[] { 2048, 768 }, generator: g);
+        var contiguous = weight.t().contiguous();
+        var bias = randn(new long[] { 2048 }, generator: g);
+        var results = new List<MatrixProductResult>();
+        foreach (var rows in new long[] { 16, 2400 })
+        {
+            var x = randn(new[] { rows, 768L }, generator: g);
+            var calls = rows == 16 ? 400 : 10;
+            foreach (var (name, w) in new[] { ("transposed view", weight.t()), ("contiguous", contiguous) })
+            {
+                var ms = Time(() => addmm(bias, x, w, 1, 1).Dispose(), calls);
+                results.Add(new MatrixProductResult($"[{rows} × 768]·[768 × 2048]", name, ms, 2.0 * rows * 768 * 2048 / (ms * 1e6)));
+            }
+        }
+
+        return results;
+    }
+
+    private static double Time(Action call, int calls)
+    {
+        for (var i = 0; i < Math.Max(3, calls / 10); i++) call();
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < calls; i++) call();
+        return watch.Elapsed.TotalMilliseconds / calls;
+    }
+}
