@@ -35,9 +35,11 @@ public sealed record TrainingOptions
     public string Device { get; init; } = "auto";
     /// <summary>Torch intra-op threads; 0 = number of cores.</summary>
     public int Threads { get; init; } = 0;
-    /// <summary>Mixed precision (bf16/fp16 casting with loss scaling). Safe mode turns it off.</summary>
+    /// <summary>Mixed-precision flag; safe mode turns it off. Not implemented by this engine: it trains in fp32 and logs a
+    /// FlagNotImplemented warning when the flag is on.</summary>
     public bool MixedPrecision { get; init; } = false;
-    /// <summary>Maximum-mutual-information auxiliary loss flag. Kept as a flag; safe mode turns it off.</summary>
+    /// <summary>Maximum-mutual-information auxiliary loss flag; safe mode turns it off. No loss behind it yet: the engine
+    /// logs a FlagNotImplemented warning when the flag is on.</summary>
     public bool Mmi { get; init; } = false;
     /// <summary>Validation (teacher-forced losses + free-running synthesis) every N steps.</summary>
     public int ValidationEverySteps { get; init; } = 500;

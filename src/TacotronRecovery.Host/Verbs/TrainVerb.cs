@@ -45,6 +45,13 @@ public static class TrainVerb
         }
     }
 
+    /// <summary>Config flags this engine accepts (safe mode turns them off) but does not act on, with what that means.</summary>
+    internal static IEnumerable<(string Key, string What)> UnimplementedFlags(TrainingOptions training)
+    {
+        if (training.MixedPrecision) yield return ("training.mixed_precision", "this engine trains in fp32 only");
+        if (training.Mmi) yield return ("training.mmi", "the MMI auxiliary loss is not implemented");
+    }
+
     private static int Train(RunSession session, RunSink sink, string? restartReason, bool resume, string? checkpoint, string? emergency, CancellationToken stopToken)
     {
         var config = session.Config;
@@ -71,6 +78,16 @@ public static class TrainVerb
             Severity = EventSeverity.Info,
             Message = $"Training {(trainer.Step > 0 ? "resumed at step " + trainer.Step : "started")}: preset {config.Model.Preset}, {trainer.Model.ParameterCount():N0} parameters, up to step {config.Training.MaxSteps}.",
         });
+
+        foreach (var (key, what) in UnimplementedFlags(config.Training))
+        {
+            sink.Event(new TrainingEvent
+            {
+                Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = "Warning", Code = "FlagNotImplemented",
+                Severity = EventSeverity.Warning,
+                Message = $"{key} is on, but {what}; the flag only records what safe mode turns off.",
+            });
+        }
 
         using var heartbeat = new Timer(_ => session.SetState(RunStatus.Running, trainer.Step, null), null, 2000, 2000);
         var outcome = trainer.Run(config.Training.MaxSteps, stopToken);
