@@ -181,6 +181,22 @@ Describe 'Get-TacotronRun' {
         ($all | Format-Table | Out-String) | Should -Match 'Ckpts'
     }
 
+    It 'finds ./runs when the current location is on a PowerShell drive' {
+        $saved = $env:TACOTRON_RUNS
+        $env:TACOTRON_RUNS = $null
+        New-PSDrive -Name TRDRIVE -PSProvider FileSystem -Root $TestDrive | Out-Null
+        Push-Location TRDRIVE:/
+        try {
+            (Get-TacotronRun -Run voice).Path | Should -Be $run
+            (Test-LossHealth -Run voice).Run | Should -Be 'voice'
+        }
+        finally {
+            Pop-Location
+            Remove-PSDrive TRDRIVE
+            $env:TACOTRON_RUNS = $saved
+        }
+    }
+
     It 'writes RunStateCorrupt for a corrupt run.json and still lists the other runs' {
         $broken = New-TestRun -Root $root -Name 'broken'
         [IO.File]::WriteAllText((Join-Path $broken 'run.json'), '{"name": "broken", "status":')

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Plots;
 using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Commands.Engine;
 
 namespace TacotronRecovery.Commands;
 
@@ -130,7 +131,7 @@ public sealed class ExportTacotronPlotCommand : PSCmdlet
     {
         if (Kind != "Metrics")
             throw new ArgumentException($"-Run draws -Kind Metrics; for -Kind {Kind} give the matrix with -Path or -Data.");
-        var run = RunLocator.Resolve(Run, RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot), SessionState.Path.CurrentFileSystemLocation.Path);
+        var run = this.ResolveRun(Run, RunsRoot);
         if (!File.Exists(run.MetricsFile) && !File.Exists(run.AlignmentFile))
             throw new RunDataException("MetricsNotFound", run.Path, $"Run '{run.Name}' has no metrics.jsonl or alignment.jsonl at {run.Path}.");
         var steps = (Last > 0 ? JsonLines.ReadLast<StepMetrics>(run.MetricsFile, Last) : JsonLines.Read<StepMetrics>(run.MetricsFile)).ToList();

@@ -32,12 +32,10 @@ public sealed class GetTacotronRunCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
-        var cwd = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-        var rootArg = RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot);
         IReadOnlyList<RunDirectory> runs;
         if (string.IsNullOrEmpty(Run))
         {
-            var root = RunLocator.RunsRoot(rootArg, cwd);
+            var root = this.RunsRootPath(RunsRoot);
             if (!Directory.Exists(root)) WriteWarning($"The runs root '{root}' does not exist.");
             runs = RunLocator.ListRuns(root);
         }
@@ -45,7 +43,7 @@ public sealed class GetTacotronRunCommand : PSCmdlet
         {
             try
             {
-                runs = new[] { RunLocator.Resolve(Run, rootArg, cwd) };
+                runs = new[] { this.ResolveRun(Run, RunsRoot) };
             }
             catch (RunDataException e)
             {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Commands.Engine;
 
 namespace TacotronRecovery.Commands;
 
@@ -74,8 +75,7 @@ public sealed class GetTrainingMetricsCommand : PSCmdlet
         RunDirectory dir;
         try
         {
-            dir = RunLocator.Resolve(Run, RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot),
-                SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+            dir = this.ResolveRun(Run, RunsRoot);
         }
         catch (RunDataException e)
         {

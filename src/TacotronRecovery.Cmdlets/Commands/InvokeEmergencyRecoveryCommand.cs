@@ -86,14 +86,14 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
-        string cwd = SessionState.Path.CurrentFileSystemLocation.Path;
+        string cwd = this.CurrentDirectory();
         if (ParameterSetName == "Demo")
         {
             RunDemo(cwd);
             return;
         }
-        string root = RunLocator.RunsRoot(RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot), cwd);
-        string? checkpoint = Checkpoint is null ? null : GetUnresolvedProviderPathFromPSPath(Checkpoint);
+        string root = this.RunsRootPath(RunsRoot);
+        string? checkpoint = this.ProviderPathOrNull(Checkpoint);
         if (checkpoint is not null && !File.Exists(checkpoint))
         {
             WriteError(new ErrorRecord(new FileNotFoundException($"Checkpoint '{checkpoint}' does not exist.", checkpoint), "CheckpointNotFound", ErrorCategory.ObjectNotFound, checkpoint));

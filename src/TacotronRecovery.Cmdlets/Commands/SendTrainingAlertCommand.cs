@@ -5,6 +5,7 @@ using System.Security;
 using TacotronRecovery.Core.Alerts;
 using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Commands.Engine;
 
 namespace TacotronRecovery.Commands;
 
@@ -101,10 +102,10 @@ public sealed class SendTrainingAlertCommand : PSCmdlet
     /// <inheritdoc />
     protected override void BeginProcessing()
     {
-        var cwd = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+        var cwd = this.CurrentDirectory();
         try
         {
-            _config = ConfigLoader.LoadOrDefault(Config is null ? null : GetUnresolvedProviderPathFromPSPath(Config));
+            _config = ConfigLoader.LoadOrDefault(this.ProviderPathOrNull(Config));
         }
         catch (ConfigException e)
         {
@@ -114,7 +115,7 @@ public sealed class SendTrainingAlertCommand : PSCmdlet
         {
             try
             {
-                var dir = RunLocator.Resolve(Run, null, cwd);
+                var dir = this.ResolveRun(Run, null);
                 _outbox = dir.OutboxDir;
                 _runName = dir.Name;
             }

@@ -84,16 +84,16 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     {
         var args = new List<string> { "supervise" };
         void Add(string key, string? value) { if (value is not null) { args.Add("--" + key); args.Add(value); } }
-        string? configPath = Config is null ? null : GetUnresolvedProviderPathFromPSPath(Config);
+        string? configPath = this.ProviderPathOrNull(Config);
         if (configPath is not null && !File.Exists(configPath))
         {
             ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"Config file '{configPath}' does not exist.", configPath),
                 "ConfigNotFound", ErrorCategory.ObjectNotFound, configPath));
         }
         Add("config", configPath);
-        Add("dataset", Dataset is null ? null : GetUnresolvedProviderPathFromPSPath(Dataset));
+        Add("dataset", this.ProviderPathOrNull(Dataset));
         Add("preset", Preset);
-        var root = RunLocator.RunsRoot(RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot), SessionState.Path.CurrentFileSystemLocation.Path);
+        var root = this.RunsRootPath(RunsRoot);
         Add("runs-root", root);
         string runName;
         try
@@ -112,7 +112,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
         Add("max-steps", MaxSteps?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add("device", Device);
         Add("threads", Threads?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Add("checkpoint", Checkpoint is null ? null : GetUnresolvedProviderPathFromPSPath(Checkpoint));
+        Add("checkpoint", this.ProviderPathOrNull(Checkpoint));
         if (Resume) args.Add("--resume");
         _run = new RunDirectory(Path.IsPathRooted(runName) ? runName : Path.Combine(root, runName));
 

@@ -45,7 +45,7 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
         RunDirectory run;
         try
         {
-            run = RunLocator.Resolve(Run, RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot), SessionState.Path.CurrentFileSystemLocation.Path);
+            run = this.ResolveRun(Run, RunsRoot);
         }
         catch (RunDataException e)
         {

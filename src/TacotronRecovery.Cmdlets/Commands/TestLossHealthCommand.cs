@@ -3,6 +3,7 @@ using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Health;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Commands.Engine;
 
 namespace TacotronRecovery.Commands;
 
@@ -142,7 +143,7 @@ public sealed class TestLossHealthCommand : PSCmdlet
             RunDirectory run;
             try
             {
-                run = RunLocator.Resolve(Run, RunsRoot is null ? null : GetUnresolvedProviderPathFromPSPath(RunsRoot), SessionState.Path.CurrentFileSystemLocation.Path);
+                run = this.ResolveRun(Run, RunsRoot);
             }
             catch (RunDataException e)
             {

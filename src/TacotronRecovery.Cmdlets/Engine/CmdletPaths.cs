@@ -1,0 +1,26 @@
+using System.Management.Automation;
+using TacotronRecovery.Core.Runs;
+
+namespace TacotronRecovery.Commands.Engine;
+
+/// <summary>
+/// File-system paths for the cmdlets. The current location is taken as a provider path: on a PowerShell drive
+/// (<c>TestDrive:</c>, <c>New-PSDrive</c>) <c>CurrentFileSystemLocation.Path</c> is "TD:/", which .NET cannot open.
+/// </summary>
+internal static class CmdletPaths
+{
+    /// <summary>The current directory as a file-system path.</summary>
+    public static string CurrentDirectory(this PSCmdlet cmdlet) => cmdlet.SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+
+    /// <summary>A parameter's path resolved against the current location (PowerShell drives included), or null.</summary>
+    public static string? ProviderPathOrNull(this PSCmdlet cmdlet, string? path) =>
+        path is null ? null : cmdlet.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>The runs root: -RunsRoot, else $env:TACOTRON_RUNS, else ./runs (<see cref="RunLocator.RunsRoot"/>).</summary>
+    public static string RunsRootPath(this PSCmdlet cmdlet, string? runsRoot) =>
+        RunLocator.RunsRoot(cmdlet.ProviderPathOrNull(runsRoot), cmdlet.CurrentDirectory());
+
+    /// <summary>A run by name (under the runs root) or by path (<see cref="RunLocator.Resolve"/>).</summary>
+    public static RunDirectory ResolveRun(this PSCmdlet cmdlet, string run, string? runsRoot) =>
+        RunLocator.Resolve(run, cmdlet.ProviderPathOrNull(runsRoot), cmdlet.CurrentDirectory());
+}
