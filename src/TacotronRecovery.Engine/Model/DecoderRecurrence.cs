@@ -7,7 +7,8 @@ namespace TacotronRecovery.Engine.Model;
 
 /// <summary>
 /// LSTM cell arithmetic in PyTorch's gate order (input, forget, cell, output), forward and backward, on plain tensors
-/// (no autograd): the shared core of <see cref="AttentionRecurrence"/> and <see cref="LstmRecurrence"/>.
+/// (no autograd), and the gradient of a weight shared by all steps: the shared core of <see cref="AttentionRecurrence"/>
+/// and <see cref="LstmRecurrence"/>.
 /// </summary>
 internal static class LstmCell
 {
@@ -47,6 +48,13 @@ internal static class LstmCell
         var dGates = cat(new[] { dc, dc, dc, dh }, 1).mul_(s.GateFactors);
         return (dGates, dc.mul_(s.Forget));
     }
+
+    /// <summary>
+    /// The gradient of a weight used at every step, Σ_t dOutput_tᵀ · input_t, as one product: dOutputs [T, B, out],
+    /// inputs one [B, in] per step in order. Returns [out, in].
+    /// </summary>
+    public static Tensor WeightGradient(Tensor dOutputs, IEnumerable<Tensor> inputs) =>
+        dOutputs.reshape(-1, dOutputs.shape[^1]).t().mm(cat(inputs.ToArray(), 0));
 }
 
 /// <summary>
@@ -120,8 +128,7 @@ internal sealed class LstmRecurrence
         }
 
         var dG = stack(dGates); // [T, B, 4H]
-        var hPrevious = stack(_saved.Select(s => s.HPrevious).ToArray()); // [T, B, H]
-        var dWeight = dG.view(-1, dG.shape[2]).t().mm(hPrevious.view(-1, hPrevious.shape[2]));
+        var dWeight = LstmCell.WeightGradient(dG, _saved.Select(s => s.HPrevious));
         _saved.Clear();
         return new List<Tensor> { dG, dWeight, null! };
     }
@@ -308,12 +315,10 @@ internal sealed class AttentionRecurrence
 
         serial.Dispose();
         var dG = stack(dGates); // [T, B, 4H]
-        var inputs = stack(_saved.Select(x => x.Input).ToArray()); // [T, B, E + H]
-        var dRecurrent = dG.view(-1, dG.shape[2]).t().mm(inputs.view(-1, inputs.shape[2]));
+        var dRecurrent = LstmCell.WeightGradient(dG, _saved.Select(x => x.Input));
         var weightsAll = stack(_saved.Select(x => x.Weights).ToArray(), 1); // [B, T, N]
         var dMemory = weightsAll.transpose(1, 2).bmm(stack(dContextAll, 1)); // [B, N, E]
-        var hiddenAll = stack(_saved.Select(x => x.Hidden).ToArray()).view(-1, _query.shape[1]); // [T·B, H]
-        var dQueryWeight = stack(dQueries).view(-1, a).t().mm(hiddenAll);
+        var dQueryWeight = LstmCell.WeightGradient(stack(dQueries), _saved.Select(x => x.Hidden));
         _saved.Clear();
         return new List<Tensor> { dG, dMemory, dProcessed.view(b, n, a), dRecurrent, dQueryWeight, dLocation, dV.view(1, a), null! };
     }
