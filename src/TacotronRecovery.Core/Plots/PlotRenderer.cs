@@ -40,16 +40,7 @@ public static class PlotRenderer
         for (int i = 0; i < steps; i++)
             for (int j = 0; j < tokens; j++)
                 grid[tokens - 1 - j, i] = Finite(alignment[i * tokens + j]);
-        using var plot = NewPlot();
-        var hm = plot.Add.Heatmap(grid);
-        hm.Colormap = new ScottPlot.Colormaps.Viridis();
-        hm.Extent = new CoordinateRect(0, steps, 0, tokens);
-        plot.Add.ColorBar(hm).Label = "attention weight";
-        plot.Axes.SetLimits(0, steps, 0, tokens);
-        plot.Title(title);
-        plot.XLabel("Decoder step");
-        plot.YLabel("Encoder token");
-        return Save(plot, path, width, height);
+        return Heatmap(grid, new ScottPlot.Colormaps.Viridis(), "attention weight", title, "Decoder step", "Encoder token", path, width, height);
     }
 
     /// <summary>Mel spectrogram: frame on x, mel channel on y (low frequencies at the bottom).</summary>
@@ -69,15 +60,23 @@ public static class PlotRenderer
         for (int c = 0; c < channels; c++)
             for (int t = 0; t < frames; t++)
                 grid[channels - 1 - c, t] = Finite(mel[c * frames + t]);
+        return Heatmap(grid, new ScottPlot.Colormaps.Magma(), "log magnitude", title, "Frame", "Mel channel", path, width, height);
+    }
+
+    /// <summary>A heatmap of grid [rows (top row first), columns] over x 0..columns, y 0..rows, with a labelled colour bar.</summary>
+    private static string Heatmap(double[,] grid, IColormap colormap, string barLabel, string title, string xLabel, string yLabel,
+        string path, int width, int height)
+    {
+        int rows = grid.GetLength(0), columns = grid.GetLength(1);
         using var plot = NewPlot();
         var hm = plot.Add.Heatmap(grid);
-        hm.Colormap = new ScottPlot.Colormaps.Magma();
-        hm.Extent = new CoordinateRect(0, frames, 0, channels);
-        plot.Add.ColorBar(hm).Label = "log magnitude";
-        plot.Axes.SetLimits(0, frames, 0, channels);
+        hm.Colormap = colormap;
+        hm.Extent = new CoordinateRect(0, columns, 0, rows);
+        plot.Add.ColorBar(hm).Label = barLabel;
+        plot.Axes.SetLimits(0, columns, 0, rows);
         plot.Title(title);
-        plot.XLabel("Frame");
-        plot.YLabel("Mel channel");
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
         return Save(plot, path, width, height);
     }
 
