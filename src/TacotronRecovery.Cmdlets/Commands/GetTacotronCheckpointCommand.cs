@@ -54,16 +54,7 @@ public sealed class GetTacotronCheckpointCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
-        RunDirectory dir;
-        try
-        {
-            dir = this.ResolveRun(Run, RunsRoot);
-        }
-        catch (RunDataException e)
-        {
-            WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.ObjectNotFound, Run));
-            return;
-        }
+        if (!this.TryResolveRun(Run, RunsRoot, out var dir)) return;
 
         IReadOnlyList<CheckpointListing> items, rejected;
         try

@@ -41,15 +41,8 @@ public sealed class GetTacotronRunCommand : PSCmdlet
         }
         else
         {
-            try
-            {
-                runs = new[] { this.ResolveRun(Run, RunsRoot) };
-            }
-            catch (RunDataException e)
-            {
-                WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.ObjectNotFound, Run));
-                return;
-            }
+            if (!this.TryResolveRun(Run, RunsRoot, out var one)) return;
+            runs = new[] { one };
         }
 
         foreach (var dir in runs)

@@ -72,16 +72,7 @@ public sealed class GetTrainingMetricsCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
-        RunDirectory dir;
-        try
-        {
-            dir = this.ResolveRun(Run, RunsRoot);
-        }
-        catch (RunDataException e)
-        {
-            WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.ObjectNotFound, Run));
-            return;
-        }
+        if (!this.TryResolveRun(Run, RunsRoot, out var dir)) return;
 
         var reader = new RunMetricsReader(dir, Kind);
         foreach (var f in reader.Files.Where(f => !File.Exists(f)))

@@ -42,16 +42,7 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
-        RunDirectory run;
-        try
-        {
-            run = this.ResolveRun(Run, RunsRoot);
-        }
-        catch (RunDataException e)
-        {
-            WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.ObjectNotFound, Run));
-            return;
-        }
+        if (!this.TryResolveRun(Run, RunsRoot, out var run)) return;
         if (!RunSummary.IsEngineRunning(run))
         {
             WriteVerbose($"Run '{run.Name}' is not running.");

@@ -23,4 +23,20 @@ internal static class CmdletPaths
     /// <summary>A run by name (under the runs root) or by path (<see cref="RunLocator.Resolve"/>).</summary>
     public static RunDirectory ResolveRun(this PSCmdlet cmdlet, string run, string? runsRoot) =>
         RunLocator.Resolve(run, cmdlet.ProviderPathOrNull(runsRoot), cmdlet.CurrentDirectory());
+
+    /// <summary><see cref="ResolveRun"/>, writing RunNotFound (or the locator's other error) as a non-terminating error.</summary>
+    public static bool TryResolveRun(this PSCmdlet cmdlet, string run, string? runsRoot, out RunDirectory directory)
+    {
+        try
+        {
+            directory = cmdlet.ResolveRun(run, runsRoot);
+            return true;
+        }
+        catch (RunDataException e)
+        {
+            cmdlet.WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.ObjectNotFound, run));
+            directory = null!;
+            return false;
+        }
+    }
 }
