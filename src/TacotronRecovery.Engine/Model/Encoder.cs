@@ -32,9 +32,7 @@ public sealed class Encoder : nn.Module<Tensor, Tensor, Tensor>
         convolutions = new ModuleList<Sequential>();
         for (var i = 0; i < o.EncoderNConvolutions; i++)
         {
-            convolutions.Add(nn.Sequential(
-                ("0", (nn.Module<Tensor, Tensor>)new ConvNorm("conv", d, d, o.EncoderKernelSize, gain: InitGain.Relu)),
-                ("1", nn.BatchNorm1d(d))));
+            convolutions.Add(ConvNorm.WithBatchNorm(d, d, o.EncoderKernelSize, InitGain.Relu));
         }
 
         lstm = nn.LSTM(d, d / 2, numLayers: 1, bias: true, batchFirst: true, bidirectional: true);

@@ -70,6 +70,12 @@ public sealed class ConvNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => conv.call(input);
 
+    /// <summary>The reference's conv block of the encoder and the postnet: keys <c>0.conv.*</c> (ConvNorm) and <c>1.*</c> (BatchNorm1d).</summary>
+    public static Sequential WithBatchNorm(long inChannels, long outChannels, long kernelSize, double gain) =>
+        nn.Sequential(
+            ("0", (nn.Module<Tensor, Tensor>)new ConvNorm("conv", inChannels, outChannels, kernelSize, gain: gain)),
+            ("1", nn.BatchNorm1d(outChannels)));
+
     /// <summary>Xavier-uniform weight with the layer's gain; bias uniform(±1/√fan_in) as PyTorch's default.</summary>
     public void ResetParameters()
     {

@@ -30,9 +30,7 @@ public sealed class Postnet : nn.Module<Tensor, Tensor, Tensor>
             long inDim = i == 0 ? o.NMelChannels : o.PostnetEmbeddingDim;
             long outDim = i == n - 1 ? o.NMelChannels : o.PostnetEmbeddingDim;
             var gain = i < n - 1 ? InitGain.Tanh : InitGain.Linear;
-            convolutions.Add(nn.Sequential(
-                ("0", (nn.Module<Tensor, Tensor>)new ConvNorm("conv", inDim, outDim, o.PostnetKernelSize, gain: gain)),
-                ("1", nn.BatchNorm1d(outDim))));
+            convolutions.Add(ConvNorm.WithBatchNorm(inDim, outDim, o.PostnetKernelSize, gain));
         }
 
         _dropout = o.PostnetDropout;
