@@ -12,13 +12,15 @@ namespace TacotronRecovery.Core.Plots;
 /// </summary>
 public static class PlotRenderer
 {
-    /// <summary>Largest number of points drawn per curve; longer series are averaged in buckets.</summary>
+    /// <summary>Largest number of points drawn per curve (plus one per segment); longer series are averaged in buckets.</summary>
     public const int MaxPointsPerCurve = 4000;
 
     private static readonly Color SafeModeColor = Color.FromHex("#FF9800").WithAlpha(0.18);
     private static readonly Color CriticalColor = Color.FromHex("#9C27B0").WithAlpha(0.18);
     private static readonly Color OtherBandColor = Color.FromHex("#607D8B").WithAlpha(0.18);
     private static readonly Color NonFiniteColor = Color.FromHex("#F44336").WithAlpha(0.35);
+    private static readonly Color RollbackColor = Color.FromHex("#C62828");
+    private const double AbandonedAlpha = 0.5;
 
     /// <summary>
     /// Attention heatmap: decoder step on x, token on y, origin lower-left (the classic Tacotron picture: a clean
@@ -115,17 +117,20 @@ public static class PlotRenderer
     /// <summary>
     /// Metric curves in four stacked panels sharing the step axis: loss components (log scale; non-finite steps shaded
     /// red), gradient norm (log) with the clip threshold, Diagonality / GateAccuracy / Quality in %, and the
-    /// guided-attention weight. Stage bands are shaded on every panel.
+    /// guided-attention weight. Stage bands are shaded on every panel. Rollbacks (<see cref="StepTimeline"/>) are drawn
+    /// as what they are: a dashed vertical line at the step the run went back from, labelled on the top panel, and the
+    /// abandoned steps of every curve dimmed and dashed; the live path is solid and never goes back in time.
     /// </summary>
-    /// <param name="steps">Step records in step order.</param>
-    /// <param name="alignments">Alignment records in step order (may be empty).</param>
+    /// <param name="steps">Step records in file order (after a resume from an earlier checkpoint, steps repeat).</param>
+    /// <param name="alignments">Alignment records in file order (may be empty).</param>
     /// <param name="path">PNG to write.</param>
+    /// <param name="events">Events of the run (may be empty); its <c>RollbackCompleted</c> events mark in-process rollbacks.</param>
     /// <param name="stageBands">Spans to shade; default: the non-normal training modes (<see cref="StageBand.FromModes"/>).</param>
     /// <param name="title">Title of the top panel.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <param name="height">Image height in pixels.</param>
     public static string MetricCurves(IEnumerable<StepMetrics> steps, IEnumerable<AlignmentMetrics>? alignments, string path,
-        IEnumerable<StageBand>? stageBands = null, string? title = null, int width = 1200, int height = 1400)
+        IEnumerable<TrainingEvent>? events = null, IEnumerable<StageBand>? stageBands = null, string? title = null, int width = 1200, int height = 1400)
     {
         ArgumentNullException.ThrowIfNull(steps);
         var s = steps as IReadOnlyList<StepMetrics> ?? steps.ToList();
@@ -135,43 +140,51 @@ public static class PlotRenderer
         double xMax = Math.Max(s.Count > 0 ? s.Max(m => m.Step) : double.MinValue, a.Count > 0 ? a.Max(m => m.Step) : double.MinValue);
         if (xMin > xMax) { xMin = 0; xMax = 1; }
         if (xMax - xMin < 1) xMax = xMin + 1;
+        var timeline = StepTimeline.From(s, events);
+        var marks = timeline.Rollbacks.Where(m => m.AtStep >= xMin && m.AtStep <= xMax).ToList();
 
         var runName = s.FirstOrDefault(m => m.Run is not null)?.Run ?? a.FirstOrDefault(m => m.Run is not null)?.Run;
         using var loss = NewPlot();
         loss.Title(title ?? (runName is null ? "Training metrics" : $"Training metrics: {runName}"));
         AddBands(loss, bands, legend: true);
         AddNonFinite(loss, s);
-        AddLog(loss, s, m => m.Loss, "total", Colors.Black);
-        AddLog(loss, s, m => m.MelLoss, "mel", Colors.C0);
-        AddLog(loss, s, m => m.MelPostnetLoss, "mel postnet", Colors.C1);
-        AddLog(loss, s, m => m.GateLoss, "gate", Colors.C2);
-        AddLog(loss, s, m => m.GuidedAttentionLoss, "guided attention", Colors.C4);
+        AddRollbacks(loss, marks, labelled: true);
+        AddLog(loss, timeline, s, m => m.Loss, "total", Colors.Black);
+        AddLog(loss, timeline, s, m => m.MelLoss, "mel", Colors.C0);
+        AddLog(loss, timeline, s, m => m.MelPostnetLoss, "mel postnet", Colors.C1);
+        AddLog(loss, timeline, s, m => m.GateLoss, "gate", Colors.C2);
+        AddLog(loss, timeline, s, m => m.GuidedAttentionLoss, "guided attention", Colors.C4);
+        if (marks.Count > 0)
+            loss.Legend.ManualItems.Add(new LegendItem { LabelText = "abandoned steps", LineColor = Colors.Black.WithAlpha(AbandonedAlpha), LinePattern = LinePattern.Dashed, LineWidth = 1.5f });
         LogAxis(loss, s, m => [m.Loss, m.MelLoss, m.MelPostnetLoss, m.GateLoss, m.GuidedAttentionLoss]);
         loss.YLabel("Loss (log)");
 
         using var grad = NewPlot();
         AddBands(grad, bands);
-        AddLog(grad, s, m => m.GradNorm, "grad norm", Colors.C3);
-        AddLog(grad, s, m => m.ClipThreshold, "clip threshold", Colors.Gray);
+        AddRollbacks(grad, marks, labelled: false);
+        AddLog(grad, timeline, s, m => m.GradNorm, "grad norm", Colors.C3);
+        AddLog(grad, timeline, s, m => m.ClipThreshold, "clip threshold", Colors.Gray);
         LogAxis(grad, s, m => [m.GradNorm, m.ClipThreshold]);
         grad.YLabel("Grad norm (log)");
 
         using var align = NewPlot();
         AddBands(align, bands);
+        AddRollbacks(align, marks, labelled: false);
         var train = a.Where(m => !string.Equals(m.Source, "validation", StringComparison.OrdinalIgnoreCase)).ToList();
         var valid = a.Where(m => string.Equals(m.Source, "validation", StringComparison.OrdinalIgnoreCase)).ToList();
         var src = train.Count > 0 ? train : valid;
-        AddLinear(align, src, m => 100 * m.Diagonality, "Diagonality %", Colors.C0, markers: true);
-        AddLinear(align, src, m => 100 * m.GateAccuracy, "GateAccuracy %", Colors.C2, markers: true);
-        AddLinear(align, valid.Count > 0 ? valid : src, m => m.Quality, "Quality %", Colors.Black, markers: true);
+        AddAlignment(align, timeline, src, m => 100 * m.Diagonality, "Diagonality %", Colors.C0);
+        AddAlignment(align, timeline, src, m => 100 * m.GateAccuracy, "GateAccuracy %", Colors.C2);
+        AddAlignment(align, timeline, valid.Count > 0 ? valid : src, m => m.Quality, "Quality %", Colors.Black);
         align.Add.HorizontalLine(20, 1, Colors.Red.WithAlpha(0.6), LinePattern.Dotted).LegendText = "collapse 20 %";
         align.Axes.SetLimitsY(0, 100);
         align.YLabel("Alignment, %");
 
         using var ga = NewPlot();
         AddBands(ga, bands);
-        AddLinear(ga, s, m => m.GuidedAttentionWeight, "guided-attention weight", Colors.C4, markers: false);
-        AddLinear(ga, s, m => m.LearningRate * 1e4, "learning rate ×1e4", Colors.C1, markers: false);
+        AddRollbacks(ga, marks, labelled: false);
+        AddLinear(ga, timeline, s, m => m.GuidedAttentionWeight, "guided-attention weight", Colors.C4);
+        AddLinear(ga, timeline, s, m => m.LearningRate * 1e4, "learning rate ×1e4", Colors.C1);
         ga.YLabel("Weight / LR ×1e4");
         ga.XLabel("Step");
 
@@ -222,6 +235,7 @@ public static class PlotRenderer
         {
             bool bad = !double.IsFinite(m.Loss) || !double.IsFinite(m.MelLoss) || !double.IsFinite(m.MelPostnetLoss)
                        || !double.IsFinite(m.GateLoss) || !double.IsFinite(m.GuidedAttentionLoss);
+            if (from is not null && m.Step <= last) { Add(from.Value, last); from = null; }  // resumed from an earlier step
             if (bad) { from ??= m.Step; last = m.Step; }
             else if (from is not null) { Add(from.Value, last); from = null; }
         }
@@ -235,47 +249,73 @@ public static class PlotRenderer
         }
     }
 
-    private static void AddLog(Plot plot, IReadOnlyList<StepMetrics> s, Func<StepMetrics, double> value, string label, Color color)
+    /// <summary>Dashed vertical lines at the steps the run went back from; labelled (and in the legend) when asked.</summary>
+    private static void AddRollbacks(Plot plot, IReadOnlyList<RollbackMark> marks, bool labelled)
     {
-        var (xs, ys) = Decimate(s.Select(m => ((double)m.Step, value(m))).Where(p => double.IsFinite(p.Item2) && p.Item2 > 0).Select(p => (p.Item1, Math.Log10(p.Item2))));
-        if (xs.Length == 0) return;
-        var line = plot.Add.ScatterLine(xs, ys, color);
-        line.LegendText = label;
-        line.LineWidth = 1.5f;
-    }
-
-    private static void AddLinear<T>(Plot plot, IReadOnlyList<T> items, Func<T, double> value, string label, Color color, bool markers)
-        where T : class
-    {
-        var (xs, ys) = Decimate(items.Select(m => ((double)StepOf(m), value(m))).Where(p => double.IsFinite(p.Item2)));
-        if (xs.Length == 0) return;
-        var line = markers && xs.Length <= 200 ? plot.Add.Scatter(xs, ys, color) : plot.Add.ScatterLine(xs, ys, color);
-        line.LegendText = label;
-        line.LineWidth = 1.5f;
-    }
-
-    private static int StepOf(object o) => o switch
-    {
-        StepMetrics m => m.Step,
-        AlignmentMetrics m => m.Step,
-        _ => 0,
-    };
-
-    /// <summary>Averages consecutive points in buckets so that at most <see cref="MaxPointsPerCurve"/> remain.</summary>
-    private static (double[] Xs, double[] Ys) Decimate(IEnumerable<(double X, double Y)> points)
-    {
-        var list = points.ToList();
-        if (list.Count <= MaxPointsPerCurve) return (list.Select(p => p.X).ToArray(), list.Select(p => p.Y).ToArray());
-        int bucket = (int)Math.Ceiling(list.Count / (double)MaxPointsPerCurve);
-        var xs = new List<double>(); var ys = new List<double>();
-        for (int i = 0; i < list.Count; i += bucket)
+        for (int k = 0; k < marks.Count; k++)
         {
-            int n = Math.Min(bucket, list.Count - i);
-            double sx = 0, sy = 0;
-            for (int k = i; k < i + n; k++) { sx += list[k].X; sy += list[k].Y; }
-            xs.Add(sx / n); ys.Add(sy / n);
+            var line = plot.Add.VerticalLine(marks[k].AtStep, 1.5f, RollbackColor.WithAlpha(0.8), LinePattern.Dashed);
+            if (!labelled) continue;
+            if (k == 0) line.LegendText = "rollback / resume";
+            line.LabelText = marks[k].Label;
+            line.LabelFontSize = 11;
+            line.LabelBackgroundColor = RollbackColor;
+            line.LabelFontColor = Colors.White;
         }
-        return (xs.ToArray(), ys.ToArray());
+    }
+
+    private static void AddLog(Plot plot, StepTimeline timeline, IReadOnlyList<StepMetrics> s, Func<StepMetrics, double> value, string label, Color color) =>
+        AddSegments(plot, timeline.Segments(s, m => m.Step, m => m.Time, m => value(m) is var v && v > 0 ? Math.Log10(v) : double.NaN), label, color, markers: false);
+
+    private static void AddLinear(Plot plot, StepTimeline timeline, IReadOnlyList<StepMetrics> s, Func<StepMetrics, double> value, string label, Color color) =>
+        AddSegments(plot, timeline.Segments(s, m => m.Step, m => m.Time, value), label, color, markers: false);
+
+    private static void AddAlignment(Plot plot, StepTimeline timeline, IReadOnlyList<AlignmentMetrics> a, Func<AlignmentMetrics, double> value, string label, Color color) =>
+        AddSegments(plot, timeline.Segments(a, m => m.Step, m => m.Time, value), label, color, markers: true);
+
+    /// <summary>
+    /// One curve: abandoned segments first (dimmed, dashed, no legend entry), then the live ones on top (solid, the
+    /// first one carries the legend entry). Markers on every point when asked and the curve has at most 200 points.
+    /// </summary>
+    private static void AddSegments(Plot plot, IReadOnlyList<CurveSegment> segments, string label, Color color, bool markers)
+    {
+        int total = segments.Sum(g => g.Xs.Length);
+        if (total == 0) return;
+        int bucket = (int)Math.Ceiling(total / (double)MaxPointsPerCurve);
+        bool withMarkers = markers && total <= 200;
+        bool labelled = false;
+        foreach (var g in segments.OrderByDescending(g => g.Abandoned))
+        {
+            var (xs, ys) = Decimate(g.Xs, g.Ys, bucket);
+            var line = withMarkers ? plot.Add.Scatter(xs, ys, color) : plot.Add.ScatterLine(xs, ys, color);
+            if (g.Abandoned)
+            {
+                line.Color = color.WithAlpha(AbandonedAlpha);
+                line.LinePattern = LinePattern.Dashed;
+                line.LineWidth = 1.5f;
+                continue;
+            }
+            line.LineWidth = 1.5f;
+            if (!labelled) { line.LegendText = label; labelled = true; }
+        }
+    }
+
+    /// <summary>Averages consecutive points in buckets of <paramref name="bucket"/> (1: unchanged).</summary>
+    private static (double[] Xs, double[] Ys) Decimate(double[] xs, double[] ys, int bucket)
+    {
+        if (bucket <= 1) return (xs, ys);
+        int n = (xs.Length + bucket - 1) / bucket;
+        var ox = new double[n];
+        var oy = new double[n];
+        for (int b = 0; b < n; b++)
+        {
+            int from = b * bucket, to = Math.Min(xs.Length, from + bucket);
+            double sx = 0, sy = 0;
+            for (int k = from; k < to; k++) { sx += xs[k]; sy += ys[k]; }
+            ox[b] = sx / (to - from);
+            oy[b] = sy / (to - from);
+        }
+        return (ox, oy);
     }
 
     /// <summary>

@@ -10,9 +10,10 @@ public sealed record StageBand(string Label, int FromStep, int ToStep)
 {
     /// <summary>
     /// Contiguous spans in which <see cref="StepMetrics.Mode"/> is not "Normal" (SafeMode, AttentionCritical, ...),
-    /// in step order; one band per span, labelled with the mode.
+    /// in file order; one band per span, labelled with the mode. A step at or before the one before it (a resume from
+    /// an earlier checkpoint) ends the span, so no band reaches back in time.
     /// </summary>
-    /// <param name="steps">Step records in step order.</param>
+    /// <param name="steps">Step records in file order.</param>
     public static IReadOnlyList<StageBand> FromModes(IEnumerable<StepMetrics> steps)
     {
         ArgumentNullException.ThrowIfNull(steps);
@@ -22,7 +23,7 @@ public sealed record StageBand(string Label, int FromStep, int ToStep)
         foreach (var s in steps)
         {
             string m = string.IsNullOrEmpty(s.Mode) ? "Normal" : s.Mode;
-            if (m != mode)
+            if (m != mode || (mode is not null && s.Step <= last))
             {
                 if (mode is not null && mode != "Normal") bands.Add(new StageBand(mode, from, last));
                 mode = m;

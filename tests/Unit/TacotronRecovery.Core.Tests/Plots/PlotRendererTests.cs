@@ -110,6 +110,33 @@ public sealed class PlotRendererTests : IDisposable
         Assert.Single(StageBand.FromModes(steps));
     }
 
+    /// <summary>Pixels of the rollback marker's red (#C62828, its label box and dashed line) within a rectangle.</summary>
+    private static int RollbackRedPixels(SKBitmap b, int x0, int y0, int x1, int y1)
+    {
+        int n = 0;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++)
+            {
+                var c = b.GetPixel(x, y);
+                if (Math.Abs(c.Red - 198) < 30 && c.Green < 80 && c.Blue < 80) n++;
+            }
+        return n;
+    }
+
+    [Fact]
+    public void MetricCurves_WithRollbackAndResume_DrawsLabelledMarkersInTheLossPanel()
+    {
+        var log = new StepTimelineTests.RunLog().Train(1, 300).Align(100, 0.3).Align(200, 0.5)
+            .Rollback(restored: 250).Train(301, 600).Align(400, 0.6).Train(501, 700).Align(600, 0.7);
+        int lossPanel = (int)(0.34 * 1400);
+        using var with = Load(PlotRenderer.MetricCurves(log.Steps, log.Alignments, Path.Combine(_dir, "rollbacks.png"), log.Events));
+        using var without = Load(PlotRenderer.MetricCurves(log.Steps.Take(300), log.Alignments.Take(2), Path.Combine(_dir, "before-rollback.png")));
+        Assert.Equal((1200, 1400), (with.Width, with.Height));
+        Assert.Equal(0, RollbackRedPixels(without, 0, 0, 1200, lossPanel));
+        // Two labelled markers (rollback to 250, resumed from 500): label boxes plus dashed lines.
+        Assert.True(RollbackRedPixels(with, 0, 0, 1200, lossPanel) > 1000, $"{RollbackRedPixels(with, 0, 0, 1200, lossPanel)} marker pixels");
+    }
+
     [Fact]
     public void StageBand_FromModes_ContiguousSpans()
     {
