@@ -22,6 +22,7 @@ public sealed class AlertBridge : IAsyncDisposable
     private readonly HealthAnalyzer _health;
     private readonly Queue<StepMetrics> _recentSteps = new();
     private readonly List<AlignmentMetrics> _alignments = new();
+    private readonly List<TrainingEvent> _rollbacks = new();
     private bool _successSent;
 
     /// <summary>Creates the notifier of a run.</summary>
@@ -60,6 +61,11 @@ public sealed class AlertBridge : IAsyncDisposable
     /// <summary>Maps an event to an alert, when it deserves one.</summary>
     public void OnEvent(TrainingEvent e)
     {
+        if (StepTimeline.IsRollback(e))
+        {
+            _rollbacks.Add(e);   // marked on the metrics plot
+            if (_rollbacks.Count > 100) _rollbacks.RemoveAt(0);
+        }
         var evidence = e.Data?["evidence"]?.GetValue<string>();
         var lines = evidence is null ? Array.Empty<string>() : new[] { evidence };
         switch (e.Code)
@@ -104,7 +110,7 @@ public sealed class AlertBridge : IAsyncDisposable
         try
         {
             var metricsPng = Path.Combine(_run.PlotsDir, "metrics.png");
-            PlotRenderer.MetricCurves(_recentSteps.ToArray(), _alignments.ToArray(), metricsPng, title: $"{_run.Name} at step {m.Step}");
+            PlotRenderer.MetricCurves(_recentSteps.ToArray(), _alignments.ToArray(), metricsPng, _rollbacks.ToArray(), title: $"{_run.Name} at step {m.Step}");
             photos.Add(metricsPng);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException)

@@ -189,6 +189,34 @@ Describe 'Export-TacotronPlot' {
         $dark | Should -BeGreaterThan 50 -Because 'the title text must be drawn'
     }
 
+    It 'marks a rollback from events.jsonl with a labelled line in the loss panel' {
+        $dir = Join-Path $TestDrive 'runs/rolledback'
+        New-Item -ItemType Directory -Force -Path $dir | Out-Null
+        $t0 = [datetimeoffset]::new(2026, 1, 1, 0, 0, 0, [timespan]::Zero)
+        Set-Content (Join-Path $dir 'metrics.jsonl') -Value $(foreach ($s in 1..300) {
+            [ordered]@{ run = 'rolledback'; step = $s; time = $t0.AddSeconds($s).ToString('o'); learning_rate = 0.001; loss = 2.0 / [math]::Sqrt($s)
+                mel_loss = 1.0 / [math]::Sqrt($s); grad_norm = 1.0; clip_threshold = 1.0; mode = 'Normal' } | ConvertTo-Json -Compress
+        })
+        Set-Content (Join-Path $dir 'events.jsonl') -Value ([ordered]@{ run = 'rolledback'; step = 200; time = $t0.AddSeconds(200.5).ToString('o')
+            kind = 'Training'; code = 'RollbackCompleted'; severity = 'Warning'; message = 'Restored step-000150.ckpt (step 150); training continues at step 201.'
+            data = @{ restored_step = 150 } } | ConvertTo-Json -Compress)
+        $marked = Join-Path $TestDrive 'rolledback.png'
+        $plain = Join-Path $TestDrive 'plain.png'
+        Export-TacotronPlot -Run $dir -OutFile $marked
+        Remove-Item (Join-Path $dir 'events.jsonl')
+        Export-TacotronPlot -Run $dir -OutFile $plain
+        # Pixels of the marker's red (#C62828: label box and dashed line) in the loss panel (top 34 % of 1400 px).
+        $red = foreach ($png in $marked, $plain) {
+            $bmp = [SkiaSharp.SKBitmap]::Decode($png)
+            $n = 0
+            for ($y = 0; $y -lt 476; $y += 2) { for ($x = 0; $x -lt $bmp.Width; $x += 2) {
+                $c = $bmp.GetPixel($x, $y); if ([math]::Abs($c.Red - 198) -lt 30 -and $c.Green -lt 80 -and $c.Blue -lt 80) { $n++ } } }
+            $n
+        }
+        $red[1] | Should -Be 0
+        $red[0] | Should -BeGreaterThan 200 -Because 'the rollback marker must be drawn'
+    }
+
     It 'draws an alignment heatmap from a JSON file' {
         $json = Join-Path $TestDrive 'attention.json'
         $rows = foreach ($i in 0..59) { , (0..19 | ForEach-Object { if ($_ -eq [math]::Floor($i / 3)) { 1.0 } else { 0.0 } }) }

@@ -11,8 +11,10 @@ namespace TacotronRecovery.Commands;
 /// <para type="description">-Kind Metrics (default) reads a run's metrics.jsonl and alignment.jsonl and draws four stacked
 /// panels sharing the step axis: loss components on a log scale (steps with NaN/Inf shaded red), gradient norm with the
 /// clip threshold, Diagonality / GateAccuracy / Quality in %, and the guided-attention weight with the learning rate.
-/// Spans in safe mode or attention critical mode are shaded on every panel. Written to the run's plots/metrics.png
-/// unless -OutFile says otherwise.
+/// Spans in safe mode or attention critical mode are shaded on every panel. A rollback (or a resume from an earlier
+/// checkpoint after an engine restart) is a dashed red line at the step the run went back from, labelled with the step
+/// it went back to; the abandoned steps of every curve are dimmed and dashed, the live path stays solid. Written to the
+/// run's plots/metrics.png unless -OutFile says otherwise.
 /// -Kind Alignment, Mel or Gate draws a matrix given with -Path (a JSON file: a 2-D array, one inner array per row, or
 /// an object with a data/alignment/values/mel array) or -Data (an array of rows). Alignment rows are decoder steps and
 /// columns tokens (the heatmap has decoder steps on x, tokens on y, origin lower-left); Mel rows are mel channels;
@@ -135,11 +137,12 @@ public sealed class ExportTacotronPlotCommand : PSCmdlet
         if (!File.Exists(run.MetricsFile) && !File.Exists(run.AlignmentFile))
             throw new RunDataException("MetricsNotFound", run.Path, $"Run '{run.Name}' has no metrics.jsonl or alignment.jsonl at {run.Path}.");
         var steps = (Last > 0 ? JsonLines.ReadLast<StepMetrics>(run.MetricsFile, Last) : JsonLines.Read<StepMetrics>(run.MetricsFile)).ToList();
-        var aligns = (Last > 0 && steps.Count > 0
-            ? JsonLines.ReadSince<AlignmentMetrics>(run.AlignmentFile, steps[0].Step)
-            : JsonLines.Read<AlignmentMetrics>(run.AlignmentFile)).ToList();
+        // After a resume from an earlier checkpoint steps repeat, so the first record read is not always the smallest step.
+        int since = Last > 0 && steps.Count > 0 ? steps.Min(s => s.Step) : 0;
+        var aligns = JsonLines.ReadSince<AlignmentMetrics>(run.AlignmentFile, since).ToList();
+        var events = JsonLines.ReadSince<TrainingEvent>(run.EventsFile, since).Where(StepTimeline.IsRollback).ToList();
         var path = OutFile is null ? System.IO.Path.Combine(run.PlotsDir, "metrics.png") : GetUnresolvedProviderPathFromPSPath(OutFile);
-        return PlotRenderer.MetricCurves(steps, aligns, path, title: Title ?? $"Training metrics: {run.Name}");
+        return PlotRenderer.MetricCurves(steps, aligns, path, events, title: Title ?? $"Training metrics: {run.Name}");
     }
 
     private string DrawMatrix()
