@@ -63,6 +63,7 @@ Describe 'Completion of -Run' {
         $c.CompletionText | Should -Be 'demo', "'my run'"
         $c[1].ListItemText | Should -Be 'my run'
         (Get-Completion "Get-TacotronCheckpoint -RunsRoot '$Root' -Run 'my").CompletionText | Should -Be "'my run'"
+        (Get-Completion 'Get-TacotronCheckpoint -RunsRoot $Root -Run d').CompletionText | Should -Be 'demo' -Because '-RunsRoot given as a variable'
     }
 
     It 'finds ./runs in the current location on a PowerShell drive' {

@@ -37,13 +37,17 @@ internal static class CompletionText
     public static bool LooksLikePath(string word) =>
         word.Length > 0 && (word[0] is '.' or '~' || word.IndexOfAny(['/', '\\', ':']) >= 0);
 
-    /// <summary>A string-valued parameter the user already typed (a constant), or null.</summary>
+    /// <summary>
+    /// A parameter the user already typed, as text (a constant, or a variable PowerShell could evaluate safely, e.g.
+    /// a string or a DirectoryInfo), or null.
+    /// </summary>
     public static string? Bound(IDictionary? fakeBoundParameters, string name)
     {
         if (fakeBoundParameters is null || !fakeBoundParameters.Contains(name)) return null;
         var value = fakeBoundParameters[name];
         if (value is PSObject o) value = o.BaseObject;
-        return value as string is { Length: > 0 } s ? s : null;
+        var text = value switch { string s => s, FileSystemInfo f => f.FullName, PathInfo p => p.ProviderPath, null or IEnumerable => null, _ => value.ToString() };
+        return string.IsNullOrWhiteSpace(text) ? null : text;
     }
 }
 
