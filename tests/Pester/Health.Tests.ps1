@@ -154,6 +154,76 @@ Describe 'Test-LossHealth' {
         $r.Findings.Code | Should -Not -Contain 'GradientExplosion'
     }
 
+    Context 'the run''s own thresholds' {
+        BeforeAll {
+            # The same metrics (three gradient norms of 80 against a median near 1.1) in two runs: 'tolerant' has a
+            # config.yaml whose health section raises the explosion factor from 10 to 100, 'explosion' has none.
+            function Copy-ExplosionRun([string] $Name) {
+                $dir = Join-Path $RunsRoot $Name
+                New-Item -ItemType Directory -Force -Path $dir | Out-Null
+                foreach ($file in 'metrics.jsonl', 'alignment.jsonl') {
+                    (Get-Content (Join-Path $Explosion $file)) -replace '"run":"explosion"', "`"run`":`"$Name`"" |
+                        Set-Content (Join-Path $dir $file)
+                }
+                $dir
+            }
+            $script:Tolerant = Copy-ExplosionRun 'tolerant'
+            $script:TolerantConfig = Join-Path $Tolerant 'config.yaml'
+            Set-Content $TolerantConfig "name: tolerant`nhealth:`n  grad_explosion_factor: 100`n"
+        }
+
+        It 'judges -Run with the thresholds of the run''s config.yaml, and says so' {
+            $default = Test-LossHealth -Run $Explosion
+            $default.Status | Should -Not -Be 'Healthy'
+            $default.Findings.Code | Should -Contain 'GradientExplosion'
+            $default.ThresholdsSource | Should -Be 'defaults'
+
+            $own = Test-LossHealth -Run tolerant -RunsRoot $RunsRoot
+            $own.StepsAnalyzed | Should -Be $default.StepsAnalyzed
+            $own.Status | Should -Be 'Healthy'
+            $own.Findings.Code | Should -Not -Contain 'GradientExplosion'
+            $own.ThresholdsSource | Should -Be $TolerantConfig
+        }
+
+        It 'uses the config of the run that piped metrics name (looked up under -RunsRoot)' {
+            $r = Get-TrainingMetrics -Run tolerant -RunsRoot $RunsRoot | Test-LossHealth -RunsRoot $RunsRoot
+            $r.Status | Should -Be 'Healthy'
+            $r.ThresholdsSource | Should -Be $TolerantConfig
+        }
+
+        It 'falls back to the defaults when the piped run cannot be found, and says so' {
+            Push-Location $TestDrive
+            $saved = $env:TACOTRON_RUNS
+            $env:TACOTRON_RUNS = Join-Path $TestDrive 'elsewhere'
+            try {
+                $r = Get-TrainingMetrics -Run $Tolerant | Test-LossHealth
+            }
+            finally {
+                $env:TACOTRON_RUNS = $saved
+                Pop-Location
+            }
+            $r.Findings.Code | Should -Contain 'GradientExplosion'
+            $r.ThresholdsSource | Should -Be 'defaults'
+        }
+
+        It 'lets -Config win over the run''s config.yaml' {
+            $cfg = Join-Path $TestDrive 'strict.yaml'
+            Set-Content $cfg "health:`n  grad_explosion_factor: 10`n"
+            $r = Test-LossHealth -Run $Tolerant -Config $cfg
+            $r.Findings.Code | Should -Contain 'GradientExplosion'
+            $r.ThresholdsSource | Should -Be $cfg
+        }
+
+        It 'warns and uses the defaults when the run''s config.yaml is invalid' {
+            $broken = Copy-ExplosionRun 'broken-config'
+            Set-Content (Join-Path $broken 'config.yaml') "health:`n  grad_explosion_factr: 100`n"
+            $r = Test-LossHealth -Run $broken -WarningVariable warnings -WarningAction SilentlyContinue
+            $warnings -join "`n" | Should -Match 'grad_explosion_factr'
+            $r.ThresholdsSource | Should -Be 'defaults'
+            $r.Findings.Code | Should -Contain 'GradientExplosion'
+        }
+    }
+
     It 'fails with the config error id for an unknown health key' {
         $cfg = Join-Path $TestDrive 'bad.yaml'
         Set-Content $cfg "health:`n  grad_explosion_factr: 200`n"

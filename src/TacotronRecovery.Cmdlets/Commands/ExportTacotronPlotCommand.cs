@@ -37,6 +37,7 @@ public sealed class ExportTacotronPlotCommand : PSCmdlet
     /// </summary>
     [Parameter(ParameterSetName = RunSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string Run { get; set; } = "";
 
     /// <summary>

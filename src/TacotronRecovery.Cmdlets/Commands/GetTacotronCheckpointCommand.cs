@@ -25,6 +25,7 @@ public sealed class GetTacotronCheckpointCommand : PSCmdlet
     /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string Run { get; set; } = "";
 
     /// <summary>

@@ -21,6 +21,7 @@ public sealed class GetTacotronRunCommand : PSCmdlet
     /// <para type="description">Run name or run directory path. Omitted: every run under -RunsRoot.</para>
     /// </summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string? Run { get; set; }
 
     /// <summary>

@@ -42,11 +42,13 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
     /// <summary><para type="description">Run name (under -RunsRoot) or run folder to recover in place.</para></summary>
     [Parameter(ParameterSetName = "Run", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = "Checkpoint", ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string? Run { get; set; }
 
     /// <summary><para type="description">Checkpoint to restart from: our .ckpt, or an NVIDIA-format PyTorch file (.pt, zip or legacy; imported first, with its optimizer state when present).</para></summary>
     [Parameter(ParameterSetName = "Checkpoint", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Path")]
+    [ArgumentCompleter(typeof(Completers.CheckpointCompleter))]
     public string? Checkpoint { get; set; }
 
     /// <summary><para type="description">Config to train with (default: the run's own config.yaml).</para></summary>

@@ -72,6 +72,7 @@ public sealed class SendTrainingAlertCommand : PSCmdlet
     /// <para type="description">Run name or run folder: the alert names the run and uses its outbox/. Default: ./outbox.</para>
     /// </summary>
     [Parameter]
+    [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string? Run { get; set; }
 
     /// <summary>

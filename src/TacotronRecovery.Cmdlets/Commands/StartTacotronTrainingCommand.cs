@@ -37,11 +37,13 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
 
     /// <summary><para type="description">Model preset: nvidia, small or demo; replaces the config's model dimensions.</para></summary>
     [Parameter]
-    [ValidateSet("nvidia", "small", "demo")]
+    [Completers.ValidatePreset]
+    [ArgumentCompleter(typeof(Completers.PresetCompleter))]
     public string? Preset { get; set; }
 
     /// <summary><para type="description">Run name (a folder under -RunsRoot) or a run folder path. Default: the config's name or file name.</para></summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string? Run { get; set; }
 
     /// <summary><para type="description">Root folder of runs. Default: $env:TACOTRON_RUNS, else the config's runs_root (./runs).</para></summary>
@@ -68,6 +70,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
 
     /// <summary><para type="description">Start from this checkpoint (our .ckpt format).</para></summary>
     [Parameter]
+    [ArgumentCompleter(typeof(Completers.CheckpointCompleter))]
     public string? Checkpoint { get; set; }
 
     /// <summary><para type="description">Run the engine in the background and return the run at once.</para></summary>

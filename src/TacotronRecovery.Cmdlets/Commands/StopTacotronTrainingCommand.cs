@@ -20,6 +20,7 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
     /// <summary><para type="description">Run name (under -RunsRoot) or run folder.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Path")]
+    [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string Run { get; set; } = "";
 
     /// <summary><para type="description">Root folder of runs. Default: $env:TACOTRON_RUNS, else ./runs.</para></summary>

@@ -16,11 +16,14 @@ namespace TacotronRecovery.Commands;
 /// names, e.g. from Import-Csv or ConvertFrom-Json; snake_case names bind too) or from a run directory with -Run.
 /// Emits one HealthReport at the end: Status (Healthy, Warning, Critical), the latest Diagonality, GateAccuracy and
 /// Quality, and Findings (Code, Severity, FirstStep, LastStep, Count, Evidence, Recommendation). A health incident is
-/// data, not an error: the cmdlet fails only on unreadable input. Thresholds come from the health section of -Config
-/// (defaults otherwise); definitions and defaults are in docs/metrics.md.</para>
+/// data, not an error: the cmdlet fails only on unreadable input. Thresholds come from the health and recovery sections
+/// of -Config, else of the run's own config.yaml (the run of -Run, or the run the piped records name, looked up under
+/// -RunsRoot), else the defaults; the report's ThresholdsSource says which ("defaults" or the config file's path).
+/// Definitions and defaults are in docs/metrics.md.</para>
 /// <example><code>Get-TrainingMetrics -Run voice -Last 500 | Test-LossHealth</code><para>Health of the last 500 steps.</para></example>
 /// <example><code>Get-TrainingMetrics -Run voice -Kind All -Last 2000 | Test-LossHealth | Select-Object -ExpandProperty Findings</code><para>Findings with evidence and recommendations, alignment included.</para></example>
 /// <example><code>if (-not (Test-LossHealth -Run voice -Last 500 -Quiet)) { Invoke-EmergencyRecovery -Run voice -Notify }</code><para>Recover when the run is critical (for a watchdog script).</para></example>
+/// <example><code>Test-LossHealth -Run voice | Select-Object Status, ThresholdsSource</code><para>Judged with the run's own thresholds: ThresholdsSource is the path of runs/voice/config.yaml (or "defaults" when the run has none).</para></example>
 /// <example><code>Import-Csv ./steps.csv | Test-LossHealth -Config ./voice.yaml</code><para>Recorded metrics from a CSV, with the thresholds of a config file.</para></example>
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "LossHealth", DefaultParameterSetName = PipelineSet)]
@@ -30,9 +33,12 @@ public sealed class TestLossHealthCommand : PSCmdlet
     private const string PipelineSet = "Pipeline";
     private const string RunSet = "Run";
 
+    private const string Defaults = "defaults";
+
     private HealthAnalyzer? _analyzer;
     private HealthOptions _health = new();
     private RecoveryOptions _recovery = new();
+    private string? _thresholdsSource;
 
     /// <summary>
     /// <para type="description">A StepMetrics or AlignmentMetrics object, or any object with the same property names
@@ -48,12 +54,14 @@ public sealed class TestLossHealthCommand : PSCmdlet
     /// </summary>
     [Parameter(ParameterSetName = RunSet, Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string Run { get; set; } = "";
 
     /// <summary>
-    /// <para type="description">Folder holding run directories. Default: $env:TACOTRON_RUNS, else ./runs.</para>
+    /// <para type="description">Folder holding run directories. Default: $env:TACOTRON_RUNS, else ./runs. With piped
+    /// metrics, where the run they name is looked up for its config.yaml (its thresholds).</para>
     /// </summary>
-    [Parameter(ParameterSetName = RunSet)]
+    [Parameter]
     public string? RunsRoot { get; set; }
 
     /// <summary>
@@ -64,7 +72,8 @@ public sealed class TestLossHealthCommand : PSCmdlet
     public int Last { get; set; }
 
     /// <summary>
-    /// <para type="description">A run config (YAML) whose health and recovery sections set the thresholds. Default: the documented defaults.</para>
+    /// <para type="description">A config (YAML) whose health and recovery sections set the thresholds. Default: the
+    /// run's own config.yaml (of -Run, or of the run the piped records name), else the documented defaults.</para>
     /// </summary>
     [Parameter]
     public string? Config { get; set; }
@@ -86,6 +95,7 @@ public sealed class TestLossHealthCommand : PSCmdlet
                 var config = ConfigLoader.Load(path);
                 _health = config.Health;
                 _recovery = config.Recovery;
+                _thresholdsSource = path;
             }
             catch (ConfigException e)
             {
@@ -96,7 +106,6 @@ public sealed class TestLossHealthCommand : PSCmdlet
                 ThrowTerminatingError(new ErrorRecord(e, "ConfigNotReadable", ErrorCategory.ReadError, path));
             }
         }
-        _analyzer = new HealthAnalyzer(_health, _recovery);
     }
 
     /// <inheritdoc />
@@ -106,8 +115,8 @@ public sealed class TestLossHealthCommand : PSCmdlet
         var item = InputObject.BaseObject;
         switch (item)
         {
-            case StepMetrics s: _analyzer!.Add(s); return;
-            case AlignmentMetrics a: _analyzer!.Add(a); return;
+            case StepMetrics s: AnalyzerFor(s.Run).Add(s); return;
+            case AlignmentMetrics a: AnalyzerFor(a.Run).Add(a); return;
             case TrainingEvent e: WriteVerbose($"Skipping event {e.Code} at step {e.Step}: events are not metrics."); return;
         }
         var props = InputObject.Properties.Select(p => new KeyValuePair<string, object?>(p.Name, Unwrap(SafeValue(p)))).ToList();
@@ -120,8 +129,8 @@ public sealed class TestLossHealthCommand : PSCmdlet
         {
             switch (MetricRecordMapper.Map(props))
             {
-                case StepMetrics s: _analyzer!.Add(s); break;
-                case AlignmentMetrics a: _analyzer!.Add(a); break;
+                case StepMetrics s: AnalyzerFor(s.Run).Add(s); break;
+                case AlignmentMetrics a: AnalyzerFor(a.Run).Add(a); break;
             }
         }
         catch (FormatException e)
@@ -156,15 +165,68 @@ public sealed class TestLossHealthCommand : PSCmdlet
                     "MetricsNotFound", ErrorCategory.ObjectNotFound, run.Path));
                 return;
             }
+            if (_thresholdsSource is null) UseRunThresholds(run);
             report = RunHealth.Analyze(run, Last > 0 ? Last : null, _health, _recovery, out long skipped);
             if (skipped > 0) WriteWarning($"Run '{run.Name}': {skipped} unreadable line(s) in metrics.jsonl/alignment.jsonl were skipped.");
         }
         else
         {
-            report = _analyzer!.GetReport();
+            report = AnalyzerFor(null).GetReport();
         }
+        report = report with { ThresholdsSource = _thresholdsSource };
         if (Quiet) WriteObject(report.Status != HealthStatus.Critical);
         else WriteObject(report);
+    }
+
+    /// <summary>
+    /// The analyzer, made at the first record: with -Config's thresholds, else those of the run the record names
+    /// (resolved like -Run, under -RunsRoot), else the defaults.
+    /// </summary>
+    private HealthAnalyzer AnalyzerFor(string? run)
+    {
+        if (_analyzer is not null) return _analyzer;
+        if (_thresholdsSource is null)
+        {
+            if (string.IsNullOrWhiteSpace(run))
+            {
+                WriteVerbose("The metrics name no run: judging with the default thresholds.");
+                _thresholdsSource = Defaults;
+            }
+            else
+            {
+                try
+                {
+                    UseRunThresholds(this.ResolveRun(run, RunsRoot));
+                }
+                catch (RunDataException e)
+                {
+                    WriteVerbose($"{e.Message} Judging with the default thresholds.");
+                    _thresholdsSource = Defaults;
+                }
+            }
+        }
+        return _analyzer = new HealthAnalyzer(_health, _recovery);
+    }
+
+    /// <summary>Thresholds from the run's config.yaml; the defaults when it has none or it cannot be read (with a warning).</summary>
+    private void UseRunThresholds(RunDirectory run)
+    {
+        _thresholdsSource = Defaults;
+        if (!File.Exists(run.ConfigFile))
+        {
+            WriteVerbose($"Run '{run.Name}' has no config.yaml: judging with the default thresholds.");
+            return;
+        }
+        try
+        {
+            var config = ConfigLoader.Load(run.ConfigFile);
+            (_health, _recovery, _thresholdsSource) = (config.Health, config.Recovery, run.ConfigFile);
+            WriteVerbose($"Thresholds from {run.ConfigFile}.");
+        }
+        catch (Exception e) when (e is ConfigException or IOException or UnauthorizedAccessException)
+        {
+            WriteWarning($"Run '{run.Name}': cannot read {run.ConfigFile} ({e.Message}); judging with the default thresholds.");
+        }
     }
 
     private static object? SafeValue(PSPropertyInfo p)

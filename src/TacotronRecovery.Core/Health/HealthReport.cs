@@ -55,6 +55,12 @@ public sealed record HealthReport
     public double? Quality { get; init; }
     /// <summary>Findings, most severe first.</summary>
     public IReadOnlyList<HealthFinding> Findings { get; init; } = Array.Empty<HealthFinding>();
+    /// <summary>
+    /// Where the thresholds came from, as Test-LossHealth reports it: "defaults", or the path of the config file
+    /// whose health and recovery sections were used (-Config, or the run's own config.yaml). Null when the producer
+    /// did not record it.
+    /// </summary>
+    public string? ThresholdsSource { get; init; }
 }
 
 /// <summary>Stable finding codes.</summary>
