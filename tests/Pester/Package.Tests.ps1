@@ -89,7 +89,8 @@ Import-Module TacotronRecovery
         $psi = New-PwshStartInfo @('-Command', $script)
         $psi.Environment['HOME'] = $userHome.FullName
         $psi.Environment['PSModulePath'] = $modules
-        foreach ($name in 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'TACOTRON_ENGINE_PATH') { $psi.Environment.Remove($name) | Out-Null }
+        # No engine override, and no NuGet cache under the temporary HOME: only the installed copy can run the step.
+        foreach ($name in 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'TACOTRON_ENGINE_PATH', 'NUGET_PACKAGES') { $psi.Environment.Remove($name) | Out-Null }
         $run = Invoke-Pwsh $psi 900
         $run.ExitCode | Should -Be 0 -Because $run.Output
         $r = Get-Content -Raw $result | ConvertFrom-Json
