@@ -1,14 +1,14 @@
 <#
 .SYNOPSIS
-    Builds, tests, demonstrates and benchmarks TacotronRecovery.
+    Builds, tests, demonstrates, benchmarks and packages TacotronRecovery.
 .DESCRIPTION
     Tasks:
       build  lays out an importable module at out/module/TacotronRecovery (manifest, cmdlets, engine host, natives)
       test   builds, runs the xunit and Pester suites, prints one line 'N passed, N failed[, N skipped]'
       demo   the main job: train on the bundled demo corpus, break it, recover it, report
       bench  training-step benchmark (see shared/bench/PROTOCOL.md)
-      package  builds, then packs the module into out/package/<rid>/TacotronRecovery.<version>.nupkg for
-             Install-PSResource (docs/install.md). The package holds this platform's libtorch: one package per RID.
+      package  builds, then packs the module (libtorch included) into out/package/<rid>/TacotronRecovery.<version>.nupkg
+               for Install-PSResource (docs/install.md); the package runs only on the platform (RID) it was built on
       clean  removes out/ and every bin/ and obj/
     Run through the repo's local .NET tool: dotnet tool restore && dotnet pwsh build.ps1 <task>
 .PARAMETER Task
