@@ -1,16 +1,18 @@
 <#
 .SYNOPSIS
-    Builds, tests, demonstrates and benchmarks TacotronRecovery.
+    Builds, tests, demonstrates, benchmarks and packages TacotronRecovery.
 .DESCRIPTION
     Tasks:
       build  lays out an importable module at out/module/TacotronRecovery (manifest, cmdlets, engine host, natives)
       test   builds, runs the xunit and Pester suites, prints one line 'N passed, N failed[, N skipped]'
       demo   the main job: train on the bundled demo corpus, break it, recover it, report
       bench  training-step benchmark (see shared/bench/PROTOCOL.md)
+      package  builds, then packs the module (libtorch included) into out/package/<rid>/TacotronRecovery.<version>.nupkg
+               for Install-PSResource (docs/install.md); the package runs only on the platform (RID) it was built on
       clean  removes out/ and every bin/ and obj/
     Run through the repo's local .NET tool: dotnet tool restore && dotnet pwsh build.ps1 <task>
 .PARAMETER Task
-    build, test, demo, bench or clean. Default: build.
+    build, test, demo, bench, package or clean. Default: build.
 .PARAMETER Configuration
     Release (default) or Debug.
 .PARAMETER Cuda
@@ -30,15 +32,19 @@
     bench: also measure the per-step health work and print its overhead.
 .PARAMETER Phases
     bench: time the phases of a step.
+.PARAMETER NoBuild
+    package: pack the module already laid out at <Output>/module/TacotronRecovery instead of building it first.
 .PARAMETER Reference
     bench: run the PyTorch reference (shared/bench/reference.py, Debian python3-torch) back to back and print the ratio.
 .EXAMPLE
     dotnet pwsh build.ps1 test
+.EXAMPLE
+    dotnet pwsh build.ps1 package
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'bench', 'clean')]
+    [ValidateSet('build', 'test', 'demo', 'bench', 'package', 'clean')]
     [string] $Task = 'build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
@@ -57,6 +63,8 @@ param(
     [switch] $Phases,
     # bench: run the PyTorch reference back to back (needs Debian's python3-torch) and print the ratio.
     [switch] $Reference,
+    # package: pack the module already at <Output>/module/TacotronRecovery, without building it first.
+    [switch] $NoBuild,
     # Where build outputs go (module at <Output>/module/TacotronRecovery). Default: ./out.
     [string] $Output,
     # Optional dotnet --artifacts-path, so that parallel builds of one tree do not share bin/ and obj/.
@@ -219,11 +227,39 @@ function Invoke-Bench {
     }
 }
 
+function Invoke-Package {
+    if (-not $NoBuild) { Invoke-Build }
+    $manifest = Join-Path $ModuleDir 'TacotronRecovery.psd1'
+    if (-not (Test-Path $manifest)) { throw "There is no module at $ModuleDir to pack. Run 'build.ps1 package' without -NoBuild." }
+    # The package carries the engine's natives, so it installs only on the platform it was built for.
+    $rid = if ($Cuda) { "$(Get-Rid)-cuda" } else { Get-Rid }
+    # libtorch and TorchSharp are redistributed in binary form: their licence texts go with them.
+    $nuget = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $deps = Get-Content -Raw (Join-Path $ModuleDir 'engine/TacotronRecovery.Host.deps.json') | ConvertFrom-Json
+    $licenses = New-Item -ItemType Directory -Force -Path (Join-Path $ModuleDir 'engine/licenses')
+    foreach ($library in $deps.libraries.PSObject.Properties | Where-Object Name -Match '^(libtorch-|TorchSharp)') {
+        foreach ($license in Get-ChildItem (Join-Path $nuget $library.Value.path) -Filter 'LICENSE*' -File -ErrorAction SilentlyContinue) {
+            Copy-Item $license.FullName (Join-Path $licenses "$(($library.Name -split '/')[0]).$($license.Name)") -Force
+        }
+    }
+    $destination = Join-Path $Out "package/$rid"
+    New-Item -ItemType Directory -Force -Path $destination | Out-Null
+    Get-ChildItem $destination -Filter '*.nupkg' | Remove-Item -Force
+    Write-Host "package: packing $ModuleDir ($([math]::Round((Get-ChildItem $ModuleDir -Recurse -File | Measure-Object Length -Sum).Sum / 1MB)) MB) for $rid"
+    Import-Module Microsoft.PowerShell.PSResourceGet
+    Compress-PSResource -Path $ModuleDir -DestinationPath $destination
+    $nupkg = Get-ChildItem $destination -Filter '*.nupkg' | Select-Object -First 1
+    if (-not $nupkg) { throw "Compress-PSResource wrote no .nupkg to $destination." }
+    Write-Host "package: $($nupkg.FullName) ($([math]::Round($nupkg.Length / 1MB)) MB, $rid only)"
+    Write-Host "install: Register-PSResourceRepository -Name local -Uri '$destination' -Trusted; Install-PSResource TacotronRecovery -Repository local"
+}
+
 switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
     'demo' { Invoke-Demo }
     'bench' { Invoke-Bench }
+    'package' { Invoke-Package }
     'clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction SilentlyContinue
         Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Remove-Item -Recurse -Force

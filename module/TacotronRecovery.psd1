@@ -5,7 +5,7 @@
     Author               = 'TacotronRecovery contributors'
     CompanyName          = 'TacotronRecovery'
     Copyright            = '(c) TacotronRecovery contributors. MIT License.'
-    Description          = 'Trains Tacotron 2 text-to-speech models with TorchSharp and keeps the trainings alive: health checks, automatic recovery, Telegram alerts.'
+    Description          = 'Trains Tacotron 2 text-to-speech models with TorchSharp and keeps the trainings alive: health checks, automatic recovery, Telegram alerts. A package carries the native libtorch of the platform it was built for (build.ps1 package: one package per RID, e.g. linux-x64).'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
@@ -40,7 +40,8 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Tacotron2', 'TTS', 'TorchSharp', 'MachineLearning', 'Recovery')
+            # Read by Compress-PSResource / Publish-PSResource into the package's nuspec (tags, licence URL).
+            Tags       = @('Tacotron2', 'TTS', 'TorchSharp', 'MachineLearning', 'Recovery', 'PSEdition_Core')
             LicenseUri = 'https://opensource.org/licenses/MIT'
         }
     }
