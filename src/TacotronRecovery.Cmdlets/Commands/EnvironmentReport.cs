@@ -27,7 +27,7 @@ public sealed record EnvironmentReport
     public string[] CudaDevices { get; init; } = Array.Empty<string>();
     /// <summary>Folder where runs are written.</summary>
     public string RunsPath { get; init; } = "";
-    /// <summary>Free space where runs are written, in GB.</summary>
+    /// <summary>Free space where runs are written, in GB (NaN when it could not be read).</summary>
     public double FreeDiskGB { get; init; }
     /// <summary>One line: ready or what is missing.</summary>
     public string Verdict { get; init; } = "";

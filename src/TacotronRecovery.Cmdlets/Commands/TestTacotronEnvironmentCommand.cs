@@ -44,14 +44,10 @@ public sealed class TestTacotronEnvironmentCommand : PSCmdlet
 
         var probe = runs;
         while (!Directory.Exists(probe) && Path.GetDirectoryName(probe) is { } parent) probe = parent;
-        double freeGb = 0;
-        try { freeGb = Math.Round(new DriveInfo(probe).AvailableFreeSpace / 1e9, 1); } catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { }
-
-        string verdict = !info.LibTorchLoaded
-            ? $"Not ready: libtorch did not load ({info.Error})."
-            : freeGb is > 0 and < 2
-                ? $"Ready on {(info.CudaAvailable ? "CUDA" : "CPU")}, but only {freeGb} GB free at {runs}."
-                : $"Ready: training runs on {(info.CudaAvailable ? $"CUDA ({string.Join(", ", info.CudaDevices)})" : $"CPU with {info.TorchThreads} threads")}.";
+        long? freeBytes = null;
+        try { freeBytes = new DriveInfo(probe).AvailableFreeSpace; } catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { }
+        var freeGb = freeBytes is { } f ? Math.Round(f / 1e9, 1) : double.NaN;
+        var verdict = EnvironmentVerdict.Compose(info, freeBytes, runs);
 
         WriteObject(new EnvironmentReport
         {

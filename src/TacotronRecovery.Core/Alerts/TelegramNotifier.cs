@@ -28,6 +28,7 @@ public sealed class TelegramNotifier : QueuedNotifier
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private DateTimeOffset _lastRequest = DateTimeOffset.MinValue;
     private DateTimeOffset _lastDrain = DateTimeOffset.MinValue;
+    private DateTimeOffset _notBefore = DateTimeOffset.MinValue; // a long 429 retry_after: no request before this
 
     /// <summary>
     /// A notifier for <paramref name="telegram"/>'s chat with <paramref name="token"/> (already resolved, see
@@ -74,6 +75,13 @@ public sealed class TelegramNotifier : QueuedNotifier
         await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
+            if (Time.GetUtcNow() < _notBefore)
+            {
+                var waiting = RateLimitedReason();
+                var file = Outbox.Write(alert, queuedAt, 0, waiting);
+                Report(alert, DeliveryStatus.Queued, outboxFile: file, reason: waiting);
+                return;
+            }
             if (Outbox.Pending().Count > 0)
             {
                 // Earlier alerts wait in the outbox: keep the order, then try to drain if it is time.
@@ -116,8 +124,12 @@ public sealed class TelegramNotifier : QueuedNotifier
         await DrainOutboxAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    private string RateLimitedReason() =>
+        $"Telegram asked to wait until {_notBefore.UtcDateTime:HH:mm:ss} UTC (429 retry_after); the outbox is sent then";
+
     private async Task<int> DrainLockedAsync(CancellationToken cancellationToken)
     {
+        if (Time.GetUtcNow() < _notBefore) return 0; // honour the long retry_after for the outbox too
         _lastDrain = Time.GetUtcNow();
         int sent = 0;
         foreach (var file in Outbox.Pending())
@@ -205,7 +217,10 @@ public sealed class TelegramNotifier : QueuedNotifier
             {
                 var retryAfter = TimeSpan.FromSeconds(Math.Max(1, e.Parameters?.RetryAfter ?? 1));
                 if (++rateLimited > Options.MaxRateLimitRetries || retryAfter > Options.MaxRetryAfter)
+                {
+                    _notBefore = Time.GetUtcNow() + retryAfter;
                     return (Outcome.Retryable, null, $"Telegram rate limit (429, retry after {retryAfter.TotalSeconds:0} s)");
+                }
                 if (!await DelayAsync(retryAfter, cancellationToken).ConfigureAwait(false))
                     return (Outcome.Retryable, null, "the notifier stopped before the alert was sent");
             }

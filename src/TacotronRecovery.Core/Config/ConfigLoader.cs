@@ -24,6 +24,9 @@ namespace TacotronRecovery.Core.Config;
 /// </summary>
 public static class ConfigLoader
 {
+    /// <summary>Largest config file read (1 MiB; a full config with comments is about 10 KiB).</summary>
+    public const long MaxFileBytes = 1 << 20;
+
     /// <summary>Loads and validates <paramref name="path"/>. <paramref name="environment"/> defaults to the process environment.</summary>
     /// <exception cref="ConfigException">The file is missing (ErrorId ConfigNotFound) or invalid (ConfigInvalid).</exception>
     public static TacotronConfig Load(string path, Func<string, string?>? environment = null)
@@ -31,6 +34,9 @@ public static class ConfigLoader
         string text;
         try
         {
+            var length = new FileInfo(path).Length;
+            if (length > MaxFileBytes)
+                throw new ConfigException(path, 0, 0, "", $"the file is {length:N0} bytes; a config file is at most {MaxFileBytes:N0} (is this the right file?)");
             text = File.ReadAllText(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

@@ -21,19 +21,30 @@ internal sealed record YMapping(List<YEntry> Entries, int Line, int Column) : YN
 /// <summary>A sequence.</summary>
 internal sealed record YSequence(List<YNode> Items, int Line, int Column) : YNode(Line, Column);
 
-/// <summary>Builds a <see cref="YNode"/> tree from YamlDotNet's parser events, rejecting duplicate keys.</summary>
+/// <summary>
+/// Builds a <see cref="YNode"/> tree from YamlDotNet's parser events, rejecting duplicate keys. Bounded: nesting deeper
+/// than <see cref="MaxDepth"/> and more than <see cref="MaxNodes"/> nodes (aliases counted at every use, so an alias
+/// bomb is refused) are errors naming the line, never a stack overflow or an exponential walk.
+/// </summary>
 internal static class YamlTree
 {
+    /// <summary>Deepest nesting accepted. A config is 3–4 levels deep; YAML from a stranger may be 50 000.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Most nodes accepted, an alias counting as the nodes it stands for.</summary>
+    public const int MaxNodes = 100_000;
+
     public static YNode? Parse(TextReader reader, string? path)
     {
         var parser = new Parser(reader);
-        var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        var anchors = new Dictionary<string, (YNode Node, int Size)>(StringComparer.Ordinal);
+        var budget = new NodeBudget(path);
         try
         {
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _)) return null;
             parser.Consume<DocumentStart>();
-            YNode? root = parser.Accept<DocumentEnd>(out _) ? null : ReadNode(parser, anchors, path, "");
+            YNode? root = parser.Accept<DocumentEnd>(out _) ? null : ReadNode(parser, anchors, budget, path, "", 1).Node;
             parser.Consume<DocumentEnd>();
             if (!parser.Accept<StreamEnd>(out var end))
                 throw new ConfigException(path, (int)parser.Current!.Start.Line, (int)parser.Current.Start.Column, "",
@@ -49,14 +60,38 @@ internal static class YamlTree
         }
     }
 
-    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors, string? path, string keyPath)
+    private sealed class NodeBudget(string? path)
     {
+        private int _used;
+
+        public void Spend(int nodes, int line, int column, string keyPath)
+        {
+            _used += nodes;
+            if (_used > MaxNodes)
+                throw new ConfigException(path, line, column, keyPath, $"more than {MaxNodes:N0} YAML nodes (aliases counted where they are used); a config is a few dozen");
+        }
+    }
+
+    /// <summary>Reads one node; returns it with its size in nodes (for alias accounting).</summary>
+    private static (YNode Node, int Size) ReadNode(IParser parser, Dictionary<string, (YNode Node, int Size)> anchors, NodeBudget budget,
+        string? path, string keyPath, int depth)
+    {
+        var start = parser.Current;
+        if (depth > MaxDepth)
+            throw new ConfigException(path, (int)(start?.Start.Line ?? 0), (int)(start?.Start.Column ?? 0), keyPath,
+                $"nested more than {MaxDepth} levels deep; a config is a few levels deep");
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
-            if (anchors.TryGetValue(alias.Value.Value, out var target)) return target;
+            if (anchors.TryGetValue(alias.Value.Value, out var target))
+            {
+                budget.Spend(target.Size, (int)alias.Start.Line, (int)alias.Start.Column, keyPath);
+                return target;
+            }
             throw new ConfigException(path, (int)alias.Start.Line, (int)alias.Start.Column, keyPath, $"unknown alias *{alias.Value.Value}");
         }
+        budget.Spend(1, (int)(start?.Start.Line ?? 0), (int)(start?.Start.Column ?? 0), keyPath);
         YNode node;
+        var size = 1;
         string? anchor = null;
         if (parser.TryConsume<Scalar>(out var scalar))
         {
@@ -67,7 +102,12 @@ internal static class YamlTree
         {
             var items = new List<YNode>();
             int i = 0;
-            while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(ReadNode(parser, anchors, path, $"{keyPath}[{i++}]"));
+            while (!parser.TryConsume<SequenceEnd>(out _))
+            {
+                var (item, itemSize) = ReadNode(parser, anchors, budget, path, $"{keyPath}[{i++}]", depth + 1);
+                items.Add(item);
+                size += itemSize;
+            }
             node = new YSequence(items, (int)seqStart.Start.Line, (int)seqStart.Start.Column);
             if (!seqStart.Anchor.IsEmpty) anchor = seqStart.Anchor.Value;
         }
@@ -85,7 +125,8 @@ internal static class YamlTree
                 if (seen.TryGetValue(key.Value, out var first))
                     throw new ConfigException(path, (int)key.Start.Line, (int)key.Start.Column, childPath,
                         $"duplicate key (first defined at line {first.Line})");
-                var value = ReadNode(parser, anchors, path, childPath);
+                var (value, valueSize) = ReadNode(parser, anchors, budget, path, childPath, depth + 1);
+                size += valueSize + 1;
                 var entry = new YEntry(key.Value, (int)key.Start.Line, (int)key.Start.Column, value);
                 seen[key.Value] = entry;
                 entries.Add(entry);
@@ -93,7 +134,7 @@ internal static class YamlTree
             node = new YMapping(entries, (int)mapStart.Start.Line, (int)mapStart.Start.Column);
             if (!mapStart.Anchor.IsEmpty) anchor = mapStart.Anchor.Value;
         }
-        if (anchor is not null) anchors[anchor] = node;
-        return node;
+        if (anchor is not null) anchors[anchor] = (node, size);
+        return (node, size);
     }
 }

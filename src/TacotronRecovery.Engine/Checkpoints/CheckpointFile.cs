@@ -59,15 +59,24 @@ public static class CheckpointFile
         var hash = SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length));
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         var temp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            body.Position = 0;
-            body.CopyTo(fs);
-            fs.Write(hash);
-            fs.Write(EndMarker);
-            fs.Flush(flushToDisk: true);
+            using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                body.Position = 0;
+                body.CopyTo(fs);
+                fs.Write(hash);
+                fs.Write(EndMarker);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
+        catch
+        {
+            // A full disk or a lost mount: the previous file at <path> is untouched and no partial temp file is left.
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
     }
 
     /// <summary>Reads and verifies a checkpoint. Throws <see cref="CheckpointCorruptException"/> for anything unusable.</summary>
@@ -89,17 +98,25 @@ public static class CheckpointFile
         if (!actual.AsSpan().SequenceEqual(expected))
             throw new CheckpointCorruptException(path, "the content hash does not match (the file was modified or damaged)");
 
+        // The hash matched, so damage here means a writer bug or a forged file: still CheckpointCorrupt, never a crash.
         var sections = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        using (var r = new BinaryReader(new MemoryStream(bytes, 0, bodyLength), Encoding.UTF8))
+        try
         {
+            using var r = new BinaryReader(new MemoryStream(bytes, 0, bodyLength), Encoding.UTF8);
             r.ReadBytes(Magic.Length);
             int count = r.ReadInt32();
+            if (count is < 0 or > 16) throw new InvalidDataException($"{count} sections");
             for (int i = 0; i < count; i++)
             {
                 var name = r.ReadString();
                 long len = r.ReadInt64();
-                sections[name] = r.ReadBytes(checked((int)len));
+                if (len < 0 || len > r.BaseStream.Length - r.BaseStream.Position) throw new InvalidDataException($"section '{name}' of {len} bytes runs past the end");
+                sections[name] = r.ReadBytes((int)len);
             }
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or OverflowException)
+        {
+            throw new CheckpointCorruptException(path, "its sections cannot be read: " + e.Message);
         }
         if (!sections.TryGetValue("meta", out var metaBytes) || !sections.ContainsKey("model"))
             throw new CheckpointCorruptException(path, "the meta or model section is missing");
@@ -121,16 +138,29 @@ public static class CheckpointFile
 public sealed record LoadedCheckpoint(string Path, JsonObject Meta, byte[] Model, byte[]? Optimizer)
 {
     /// <summary>Model dimensions recorded at save.</summary>
-    public TacotronRecovery.Core.Config.ModelOptions ModelOptions =>
-        Meta["model"]?.Deserialize<TacotronRecovery.Core.Config.ModelOptions>(RunJson.Options)
-        ?? throw new CheckpointCorruptException(Path, "its metadata has no model dimensions");
+    public TacotronRecovery.Core.Config.ModelOptions ModelOptions => MetaValue("model", n =>
+        n?.Deserialize<TacotronRecovery.Core.Config.ModelOptions>(RunJson.Options)
+        ?? throw new CheckpointCorruptException(Path, "its metadata has no model dimensions"));
 
     /// <summary>Audio and text parameters recorded at save (defaults when absent, e.g. imported files).</summary>
-    public TacotronRecovery.Core.Config.DataOptions DataOptions =>
-        Meta["data"]?.Deserialize<TacotronRecovery.Core.Config.DataOptions>(RunJson.Options) ?? new TacotronRecovery.Core.Config.DataOptions();
+    public TacotronRecovery.Core.Config.DataOptions DataOptions => MetaValue("data", n =>
+        n?.Deserialize<TacotronRecovery.Core.Config.DataOptions>(RunJson.Options) ?? new TacotronRecovery.Core.Config.DataOptions());
 
     /// <summary>Step recorded at save.</summary>
-    public int Step => Meta["step"]?.GetValue<int>() ?? 0;
+    public int Step => MetaValue("step", n => n?.GetValue<int>() ?? 0);
+
+    /// <summary>Reads one metadata field; a field of the wrong shape is a corrupt checkpoint naming the file and the key.</summary>
+    private T MetaValue<T>(string key, Func<JsonNode?, T> read)
+    {
+        try
+        {
+            return read(Meta[key]);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+        {
+            throw new CheckpointCorruptException(Path, $"its metadata field '{key}' is not readable ({e.Message})");
+        }
+    }
 
     /// <summary>A model of the recorded dimensions with these weights, in eval mode.</summary>
     public TacotronRecovery.Engine.Model.Tacotron2 CreateModel()

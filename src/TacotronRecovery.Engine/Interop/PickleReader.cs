@@ -59,13 +59,23 @@ internal sealed class PickleReader
     private readonly Func<PyGlobal, object?[], object?> _reduce;
     private readonly Dictionary<long, object?> _memo = new();
     private readonly List<object?> _stack = new();
-    private readonly Stack<List<object?>> _marks = new();
+    private readonly Stack<int> _marks = new(); // stack heights at each MARK: linear, whatever the file does
+    private readonly long _limit;
+    private long _consumed;
 
-    public PickleReader(Stream s, PersistentLoader persistent, Func<PyGlobal, object?[], object?> reduce)
+    /// <param name="s">The pickle stream.</param>
+    /// <param name="persistent">Resolves persistent ids (storages).</param>
+    /// <param name="reduce">Resolves calls; null leaves an inert <see cref="PyObject"/>.</param>
+    /// <param name="limit">
+    /// The most bytes the stream can hold (a zip entry's size, a file's length). Every length in the pickle is checked
+    /// against what is left of it before anything is allocated, so a declared 2 GB string in a small file fails at once.
+    /// </param>
+    public PickleReader(Stream s, PersistentLoader persistent, Func<PyGlobal, object?[], object?> reduce, long limit)
     {
         _s = s;
         _persistent = persistent;
         _reduce = reduce;
+        _limit = limit;
     }
 
     /// <summary>Reads one pickle (up to its STOP opcode) and returns its value; the stream is left just after it.</summary>
@@ -78,12 +88,13 @@ internal sealed class PickleReader
         {
             int op = _s.ReadByte();
             if (op < 0) throw new PickleException("the pickle ends before its STOP opcode (truncated file)");
+            _consumed++;
             switch (op)
             {
                 case 0x80: ReadByte(); break; // PROTO
                 case 0x95: ReadBytes(8); break; // FRAME
                 case '.': return Pop(); // STOP
-                case '(': _marks.Push(new List<object?>(_stack)); _stack.Clear(); break; // MARK: stash the stack
+                case '(': _marks.Push(_stack.Count); break; // MARK
                 case 'N': Push(null); break;
                 case 0x88: Push(true); break;
                 case 0x89: Push(false); break;
@@ -139,7 +150,7 @@ internal sealed class PickleReader
                 case '1': PopMark(); break; // POP_MARK
                 case '2': Push(Peek()); break; // DUP
                 default:
-                    throw new PickleException($"unsupported pickle opcode 0x{op:x2} at byte {_s.Position - 1}");
+                    throw new PickleException($"unsupported pickle opcode 0x{op:x2} at byte {_consumed - 1} of the pickle");
             }
         }
     }
@@ -191,24 +202,29 @@ internal sealed class PickleReader
     private List<object?> PopMark()
     {
         if (_marks.Count == 0) throw new PickleException("pickle MARK missing");
-        var items = new List<object?>(_stack);
-        _stack.Clear();
-        _stack.AddRange(_marks.Pop());
+        var at = _marks.Pop();
+        if (at > _stack.Count) throw new PickleException("pickle stack underflow below a MARK");
+        var items = _stack.GetRange(at, _stack.Count - at);
+        _stack.RemoveRange(at, _stack.Count - at);
         return items;
     }
 
     private int ReadByte()
     {
         int b = _s.ReadByte();
-        return b >= 0 ? b : throw new PickleException("the pickle ends early (truncated file)");
+        if (b < 0) throw new PickleException("the pickle ends early (truncated file)");
+        _consumed++;
+        return b;
     }
 
     private byte[] ReadBytes(int n)
     {
         if (n < 0) throw new PickleException("negative length in pickle");
-        if (_s.CanSeek && n > _s.Length - _s.Position) throw new PickleException("a pickle item runs past the end of the file (truncated or damaged)");
+        if (n > _limit - _consumed || (_s.CanSeek && n > _s.Length - _s.Position))
+            throw new PickleException($"a pickle item of {n:N0} bytes runs past the end of the data ({Math.Max(0, _limit - _consumed):N0} bytes left; truncated or damaged)");
         var buffer = new byte[n];
         _s.ReadExactly(buffer);
+        _consumed += n;
         return buffer;
     }
 
@@ -249,6 +265,6 @@ internal sealed class PickleReader
         if (n == 0) return 0L;
         var bytes = ReadBytes(n);
         var big = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return big >= long.MinValue && big <= long.MaxValue ? (long)big : big;
+        return big >= long.MinValue && big <= long.MaxValue ? (object)(long)big : big;
     }
 }

@@ -37,7 +37,7 @@ internal static class TorchFile
             if (n >= 2 && head[0] == 0x80) return (ReadLegacy(fs), TorchFileFormat.Legacy);
         }
         catch (Exception e) when (e is PickleException or InvalidDataException or EndOfStreamException or InvalidCastException or ArgumentException
-            or OverflowException or FormatException or System.Runtime.InteropServices.ExternalException)
+            or OverflowException or FormatException or InsufficientExecutionStackException or System.Runtime.InteropServices.ExternalException)
         {
             throw new InteropException("CheckpointCorrupt", path, "it is not a readable PyTorch file: " + e.Message);
         }
@@ -49,6 +49,7 @@ internal static class TorchFile
     private static object? ReadZip(Stream fs)
     {
         using var zip = new ZipArchive(fs, ZipArchiveMode.Read, leaveOpen: true);
+        foreach (var entry in zip.Entries) CheckNotABomb(entry);
         var pkl = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
             ?? throw new InvalidDataException("the zip container has no <archive>/data.pkl");
         var prefix = pkl.FullName[..^"data.pkl".Length];
@@ -63,9 +64,8 @@ internal static class TorchFile
             if (!storages.TryGetValue(key, out var storage))
             {
                 var entry = zip.GetEntry(prefix + "data/" + key) ?? throw new InvalidDataException($"storage data/{key} is missing from the zip container");
-                if (numel < 0 || numel > entry.Length) throw new InvalidDataException($"storage data/{key} holds {entry.Length} bytes, fewer than its {numel} elements need");
                 using var es = entry.Open();
-                storage = FromBytes(es, dtype, numel);
+                storage = FromBytes(es, dtype, numel, entry.Length, $"storage data/{key}");
                 storages[key] = storage;
             }
             return storage;
@@ -74,7 +74,7 @@ internal static class TorchFile
         using var buffered = new BufferedStream(ps);
         try
         {
-            return new PickleReader(buffered, Persistent, Reduce).Load();
+            return new PickleReader(buffered, Persistent, Reduce, pkl.Length).Load();
         }
         finally
         {
@@ -86,12 +86,12 @@ internal static class TorchFile
     {
         using var buffered = new BufferedStream(fs, 1 << 16);
         object NoPersistent(object? _) => throw new PickleException("unexpected persistent id in the file header");
-        var magic = new PickleReader(buffered, NoPersistent, Reduce).Load();
+        var magic = new PickleReader(buffered, NoPersistent, Reduce, fs.Length).Load();
         if (magic?.ToString() != LegacyMagic)
             throw new PickleException(magic is null ? "no PyTorch magic number" : "a pickle, but not a PyTorch file (bad magic number)");
-        var version = new PickleReader(buffered, NoPersistent, Reduce).Load();
+        var version = new PickleReader(buffered, NoPersistent, Reduce, fs.Length).Load();
         if (version is not long v || v != 1001) throw new PickleException($"unsupported legacy protocol version {version}");
-        var sysInfo = new PickleReader(buffered, NoPersistent, Reduce).Load() as PyDict;
+        var sysInfo = new PickleReader(buffered, NoPersistent, Reduce, fs.Length).Load() as PyDict;
         if (sysInfo?.Get("little_endian") is false) throw new PickleException("big-endian files are not supported");
 
         // Storages are read after the main pickle: hand out placeholders now, fill them in afterwards.
@@ -120,8 +120,8 @@ internal static class TorchFile
             }
             return Reduce(g, args);
         }
-        var root = new PickleReader(buffered, Persistent, LegacyReduce).Load();
-        var keys = new PickleReader(buffered, NoPersistent, Reduce).Load() as List<object?> ?? throw new PickleException("the storage key list is missing");
+        var root = new PickleReader(buffered, Persistent, LegacyReduce, fs.Length).Load();
+        var keys = new PickleReader(buffered, NoPersistent, Reduce, fs.Length).Load() as List<object?> ?? throw new PickleException("the storage key list is missing");
         var sizeBuffer = new byte[8];
         foreach (var k in keys)
         {
@@ -130,12 +130,11 @@ internal static class TorchFile
             long numel = BinaryPrimitives.ReadInt64LittleEndian(sizeBuffer);
             if (!pending.TryGetValue(key, out var s)) throw new PickleException($"storage {key} is not referenced");
             if (numel != s.Numel) throw new PickleException($"storage {key} holds {numel} elements, its reference says {s.Numel}");
-            if (numel < 0 || numel > buffered.Length - buffered.Position) throw new PickleException($"storage {key} runs past the end of the file (truncated)");
-            s.Data = FromBytes(buffered, s.DType, numel);
+            s.Data = FromBytes(buffered, s.DType, numel, buffered.Length - buffered.Position, $"storage {key}");
         }
         try
         {
-            return Resolve(root, views);
+            return Resolve(root, views, new HashSet<object>(ReferenceEqualityComparer.Instance), new HashSet<object>(ReferenceEqualityComparer.Instance), 0);
         }
         finally
         {
@@ -144,7 +143,34 @@ internal static class TorchFile
     }
 
     /// <summary>Replaces the legacy placeholders (now that the storages are read) by tensors, throughout the tree.</summary>
-    private static object? Resolve(object? o, List<LegacyView> views)
+    /// <remarks>
+    /// Each container is resolved once (shared ones are not walked again); a container that holds itself, or nesting
+    /// deeper than <see cref="MaxNesting"/>, is a damaged or hostile file — never a stack overflow.
+    /// </remarks>
+    private static object? Resolve(object? o, List<LegacyView> views, HashSet<object> done, HashSet<object> open, int depth)
+    {
+        if (o is PyDict or List<object?> or object?[])
+        {
+            if (open.Contains(o)) throw new PickleException("a list, tuple or dict contains itself (a cycle; PyTorch never writes one)");
+            if (!done.Add(o)) return o;
+            if (depth > MaxNesting) throw new PickleException($"containers nested more than {MaxNesting} deep");
+            open.Add(o);
+            try
+            {
+                return ResolveContainer(o, views, done, open, depth);
+            }
+            finally
+            {
+                open.Remove(o);
+            }
+        }
+        return o is LegacyView ? ResolveContainer(o, views, done, open, depth) : o;
+    }
+
+    /// <summary>Deepest nesting of containers accepted in a file (a checkpoint is about 5 deep).</summary>
+    private const int MaxNesting = 1000;
+
+    private static object? ResolveContainer(object? o, List<LegacyView> views, HashSet<object> done, HashSet<object> open, int depth)
     {
         switch (o)
         {
@@ -152,13 +178,13 @@ internal static class TorchFile
                 var data = v.Storage.Data ?? throw new PickleException($"storage {v.Storage.Key} has no data (truncated file)");
                 return Rebuild(data, v.Offset, v.Size, v.Stride);
             case PyDict d:
-                foreach (var (k, value) in d.Items.ToList()) d.Set(k, Resolve(value, views));
+                foreach (var (k, value) in d.Items.ToList()) d.Set(k, Resolve(value, views, done, open, depth + 1));
                 return d;
             case List<object?> l:
-                for (int i = 0; i < l.Count; i++) l[i] = Resolve(l[i], views);
+                for (int i = 0; i < l.Count; i++) l[i] = Resolve(l[i], views, done, open, depth + 1);
                 return l;
             case object?[] t:
-                for (int i = 0; i < t.Length; i++) t[i] = Resolve(t[i], views);
+                for (int i = 0; i < t.Length; i++) t[i] = Resolve(t[i], views, done, open, depth + 1);
                 return t;
             default:
                 return o;
@@ -196,6 +222,17 @@ internal static class TorchFile
 
     private static Tensor Rebuild(Tensor storage, long offset, long[] size, long[] stride)
     {
+        // Checked here, not left to libtorch: a view outside its storage is a damaged file, never a native error.
+        if (size.Length != stride.Length || offset < 0 || size.Any(n => n < 0) || stride.Any(n => n < 0))
+            throw new PickleException($"a tensor view has an invalid shape [{string.Join(",", size)}] / strides [{string.Join(",", stride)}] / offset {offset}");
+        long last = offset, elements = 1;
+        for (int i = 0; i < size.Length; i++)
+        {
+            elements = checked(elements * size[i]);
+            if (size[i] > 0) last = checked(last + (size[i] - 1) * stride[i]);
+        }
+        if (elements > 0 && last >= storage.NumberOfElements)
+            throw new PickleException($"a tensor view [{string.Join(",", size)}] reaches element {last:N0} of a storage of {storage.NumberOfElements:N0}");
         using var view = storage.as_strided(size, stride, offset);
         return view.contiguous().clone();
     }
@@ -231,14 +268,37 @@ internal static class TorchFile
         };
     }
 
-    private static Tensor FromBytes(Stream s, ScalarType dtype, long numel)
+    /// <summary>
+    /// A zip entry whose declared size is far above what it occupies in the file is a decompression bomb. PyTorch stores
+    /// its entries uncompressed, so the ratio of a real checkpoint is 1.
+    /// </summary>
+    private static void CheckNotABomb(ZipArchiveEntry entry)
     {
+        const long ratio = 100, slack = 1 << 20;
+        if (entry.Length > entry.CompressedLength * ratio + slack)
+            throw new InvalidDataException($"{entry.FullName} declares {entry.Length:N0} bytes from {entry.CompressedLength:N0} compressed (a decompression bomb?)");
+    }
+
+    /// <summary>Reads a storage of <paramref name="numel"/> elements, after checking that <paramref name="available"/> bytes hold it.</summary>
+    private static Tensor FromBytes(Stream s, ScalarType dtype, long numel, long available, string what)
+    {
+        var elementSize = ElementSize(dtype);
+        if (numel < 0 || numel > available / elementSize)
+            throw new PickleException($"{what} declares {numel:N0} elements ({elementSize} bytes each), more than the {available:N0} bytes it has (truncated or damaged)");
+        long bytes = numel * elementSize;
+        if (bytes > int.MaxValue) throw new PickleException($"{what} is larger than 2 GB");
         var t = empty(new[] { numel }, dtype);
-        long bytes = numel * t.ElementSize;
-        if (bytes > int.MaxValue) throw new PickleException("a storage larger than 2 GB");
         var buffer = new byte[bytes];
         s.ReadExactly(buffer);
         t.bytes = buffer;
         return t;
     }
+
+    private static int ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
 }

@@ -17,7 +17,9 @@ namespace TacotronRecovery.Engine.Runtime;
 /// <see cref="Enable"/> makes that function return 1 in this process: it overwrites its first six bytes with
 /// <c>mov eax, 1; ret</c> (the documented LD_PRELOAD workaround, done in memory so that nothing needs a C compiler and no
 /// file on disk changes). MKL then dispatches by CPUID features alone. It runs once per process, before the first matrix
-/// product (MKL caches its dispatch); only on Linux x64, only when the function exists and returns 0.
+/// product (MKL caches its dispatch); only on Linux x64, only when the function's first bytes are those of the known MKL
+/// build (otherwise MKL is left untouched and the state says so), and only when it returns 0. The effect is checked with
+/// MKL's own report (<c>mkl_serv_cpu_detect</c>, the branch it dispatches to), never by calling the patched function.
 /// Set <c>TACOTRON_MKL_VENDOR_DISPATCH=1</c> to keep MKL's own choice.
 /// </para>
 /// </summary>
@@ -60,8 +62,14 @@ public static class MklDispatch
             _ = get_num_threads(); // loads libtorch without running a matrix product
             if (!NativeLibrary.TryLoad("libtorch_cpu.so", out var library)) return "vendor (libtorch_cpu.so not loaded)";
             if (!NativeLibrary.TryGetExport(library, Symbol, out var function)) return $"vendor (no {Symbol} in this libtorch)";
-            var isIntel = (delegate* unmanaged<int>)function;
-            if (isIntel() != 0) return "intel";
+            if (!NativeLibrary.TryGetExport(library, DetectSymbol, out var detectExport)) return $"vendor (no {DetectSymbol} in this libtorch; left untouched)";
+            var detect = (delegate* unmanaged<int>)detectExport;
+
+            // Patch only the function of a known MKL build: its first bytes must be the ones checked here.
+            var head = new ReadOnlySpan<byte>((void*)function, ExpectedHead.Length);
+            if (!Matches(head))
+                return $"vendor (unknown MKL build: {Symbol} starts {Convert.ToHexString(head)}; left untouched)";
+            if (((delegate* unmanaged<int>)function)() != 0) return "intel"; // an Intel CPU: MKL already chooses by features
 
             var page = (long)Environment.SystemPageSize;
             var start = (nint)((long)function & ~(page - 1));
@@ -70,13 +78,40 @@ public static class MklDispatch
                 return $"vendor (mprotect failed, errno {Marshal.GetLastPInvokeError()})";
             Marshal.Copy(Patch, 0, function, Patch.Length);
             _ = mprotect(start, length, ProtRead | ProtExec);
-            return isIntel() == 1 ? "features" : "vendor (patch did not take)";
+
+            // MKL's own report of the code branch it now dispatches to (0: the generic branch non-Intel CPUs get).
+            var branch = detect();
+            return branch > 0 ? $"features ({BranchName(branch)})" : "vendor (patched, but MKL still reports its generic branch)";
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
         {
             return $"vendor ({e.GetType().Name}: {e.Message})";
         }
     }
+
+    /// <summary>
+    /// The first bytes of <c>mkl_serv_intel_cpu_true</c> in the oneMKL that libtorch 2.10 CPU carries: <c>mov eax,
+    /// [rip+cached]; test eax, eax; js compute; ret; push rbx</c>. The four bytes of the RIP-relative offset (null here)
+    /// differ between builds of the same code and are not compared.
+    /// </summary>
+    private static readonly byte?[] ExpectedHead = { 0x8B, 0x05, null, null, null, null, 0x85, 0xC0, 0x78, 0x01, 0xC3, 0x53 };
+
+    private static bool Matches(ReadOnlySpan<byte> head)
+    {
+        for (int i = 0; i < ExpectedHead.Length; i++)
+            if (ExpectedHead[i] is { } b && head[i] != b) return false;
+        return true;
+    }
+
+    private const string DetectSymbol = "mkl_serv_cpu_detect";
+
+    /// <summary>Names of the branches <c>mkl_serv_cpu_detect</c> reports (measured: 7 with AVX-512, 5 with MKL_ENABLE_INSTRUCTIONS=AVX2).</summary>
+    private static string BranchName(int branch) => branch switch
+    {
+        5 => "AVX2 branch",
+        7 => "AVX-512 branch",
+        _ => $"branch {branch}",
+    };
 
     private static readonly byte[] Patch = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3 }; // mov eax, 1; ret
     private const int ProtRead = 1, ProtWrite = 2, ProtExec = 4;

@@ -89,6 +89,25 @@ public sealed class TelegramNotifierTests(Xunit.Abstractions.ITestOutputHelper o
     }
 
     [Fact]
+    public async Task TryEnqueue_429WithLongRetryAfter_OutboxIsNotRetriedBeforeIt()
+    {
+        // retry_after 3600 s: the alert goes to the outbox, and neither the idle drain (every 200 ms here), nor a new
+        // alert, nor an explicit drain sends a request before the hour is over.
+        using var server = new FakeBotApiServer { Responder = (_, _) => FakeResponse.Error(429, "Too Many Requests: retry after 3600", 3600) };
+        await using var n = Create(server.BaseUrl, Fast with { OutboxRetryInterval = TimeSpan.FromMilliseconds(200) });
+        n.TryEnqueue(new Alert { Kind = AlertKind.Warning, Title = "first" });
+        Assert.True(await n.FlushAsync(TimeSpan.FromSeconds(20)));
+        Assert.Single(server.RequestList);
+        n.TryEnqueue(new Alert { Kind = AlertKind.Critical, Title = "second" });
+        Assert.True(await n.FlushAsync(TimeSpan.FromSeconds(20)));
+        await Task.Delay(1000);
+        Assert.Equal(0, await n.DrainOutboxAsync());
+        Assert.Single(server.RequestList);
+        Assert.Equal(2, Directory.GetFiles(OutboxDir, "*.json").Length);
+        Assert.Contains(_deliveries, d => d.Status == DeliveryStatus.Queued && d.Reason!.Contains("429 retry_after"));
+    }
+
+    [Fact]
     public async Task TryEnqueue_Server500_KeptInOutboxWhileTrainingSteps_DrainedInOrderLater()
     {
         bool down = true;

@@ -215,7 +215,7 @@ public sealed class CheckpointImportTests : IDisposable
         System.IO.File.WriteAllBytes(File("junk.pt"), new byte[] { 0x80, 0x02, (byte)'X', 0xff, 0xff, 0xff, 0x7f, 1, 2, 3 });
         var e = Assert.Throws<InteropException>(() => PyTorchCheckpoint.Read(File("junk.pt")));
         Assert.Equal("CheckpointCorrupt", e.ErrorId);
-        Assert.Contains("runs past the end of the file", e.Message, StringComparison.Ordinal);
+        Assert.Contains("runs past the end of the data", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
