@@ -41,6 +41,7 @@ public static class Program
         try
         {
             MklDispatch.Enable(); // before the first matrix product: MKL caches its kernel choice
+            OneDnn.Disable(); // before the first convolution: oneDNN's gave garbage gradients here (Runtime/OneDnn.cs)
             var rest = args.Skip(1);
             switch (args[0])
             {

@@ -26,6 +26,8 @@ public sealed record EngineInfo
 
     /// <summary>How libtorch's MKL picks its matrix-product kernels: <c>features</c>, <c>intel</c> or <c>vendor (why)</c>.</summary>
     public string? MklDispatch { get; init; }
+    /// <summary>libtorch's oneDNN convolutions: "off" (the default: they gave garbage gradients, see the engine's Runtime/OneDnn.cs) or "on (…)".</summary>
+    public string? OneDnn { get; init; }
 
     /// <summary>Why libtorch could not be used, when it could not.</summary>
     public string? Error { get; init; }

@@ -5,14 +5,14 @@ namespace TacotronRecovery.Engine.Benchmarks;
 
 /// <summary>
 /// Where a benchmark ran: CPU model, logical cores, OS, libtorch version, the 1-minute load average and how MKL picks its
-/// kernels (<see cref="Runtime.MklDispatch.State"/>).
+/// kernels (<see cref="Runtime.MklDispatch.State"/>), and whether oneDNN convolutions are on (<see cref="Runtime.OneDnn.State"/>).
 /// </summary>
-public sealed record BenchmarkMachine(string Cpu, int LogicalCores, string Os, string LibTorch, double? LoadAverage, string MklDispatch)
+public sealed record BenchmarkMachine(string Cpu, int LogicalCores, string Os, string LibTorch, double? LoadAverage, string MklDispatch, string OneDnn)
 {
     /// <summary>Facts about this machine now (CPU model from /proc/cpuinfo on Linux; load average from /proc/loadavg).</summary>
     public static BenchmarkMachine Describe() =>
         new(CpuModel(), Environment.ProcessorCount, RuntimeInformation.OSDescription, TorchSharp.torch.__version__, LoadAverageNow(),
-            Runtime.MklDispatch.State);
+            Runtime.MklDispatch.State, Runtime.OneDnn.State);
 
     /// <summary>The 1-minute load average, or null where /proc/loadavg does not exist.</summary>
     public static double? LoadAverageNow()

@@ -62,6 +62,7 @@ public static class TorchRuntime
                 CudaDevices = devices,
                 TorchThreads = torch.get_num_threads(),
                 MklDispatch = MklDispatch.State,
+                OneDnn = OneDnn.State,
             };
         }
         catch (Exception e)

@@ -37,7 +37,7 @@ public static class BenchVerb
         var before = BenchmarkMachine.Describe();
         if (products)
         {
-            Console.Out.WriteLine($"MKL kernels: {before.MklDispatch}; torch threads: {TorchSharp.torch.get_num_threads()}");
+            Console.Out.WriteLine($"MKL kernels: {before.MklDispatch}; oneDNN: {before.OneDnn}; torch threads: {TorchSharp.torch.get_num_threads()}");
             foreach (var p in MatrixProductBenchmark.Run())
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Product,-26} weight {p.Weight,-16} {p.Milliseconds,8:F3} ms {p.Gflops,7:F0} GFLOP/s"));
             return ExitCodes.Ok;
@@ -71,6 +71,7 @@ public static class BenchVerb
         Row("preset", $"{result.Preset} (batch {result.BatchSize}, r = {result.FramesPerStep}, {result.Parameters:N0} parameters, {result.Decoder} decoder)");
         Row("machine", $"{machine.Cpu}, {machine.LogicalCores} logical cores, libtorch {machine.LibTorch}");
         Row("MKL kernels", machine.MklDispatch);
+        Row("oneDNN", machine.OneDnn);
         Row("torch threads", result.Threads.ToString(inv));
         Row("load average (1 min)", $"{Load(machine.LoadAverage)} before, {Load(loadAfter)} after");
         Row("steps", $"{result.Warmup} warm-up + {result.StepSeconds.Count} timed");

@@ -242,10 +242,12 @@ public sealed class TelegramNotifierTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Equal(2, server.RequestList.Length);
     }
 
-    [Fact]
-    public async Task TryEnqueue_Answer400_FailedAndKeptInFailedFolder()
+    [Theory]
+    [InlineData(400, "Bad Request: chat not found")]
+    [InlineData(401, "Unauthorized")]
+    public async Task TryEnqueue_Answer4xx_FailedAndKeptInFailedFolder(int code, string description)
     {
-        using var server = new FakeBotApiServer { Responder = (_, _) => FakeResponse.Error(400, "Bad Request: chat not found") };
+        using var server = new FakeBotApiServer { Responder = (_, _) => FakeResponse.Error(code, description) };
         await using (var n = Create(server.BaseUrl))
         {
             n.TryEnqueue(new Alert { Kind = AlertKind.Info, Title = "x" });
@@ -253,7 +255,8 @@ public sealed class TelegramNotifierTests(Xunit.Abstractions.ITestOutputHelper o
         }
         var d = Assert.Single(_deliveries);
         Assert.Equal(DeliveryStatus.Failed, d.Status);
-        Assert.Equal("Telegram refused the alert (400): Bad Request: chat not found", d.Reason);
+        Assert.Equal($"Telegram refused the alert ({code}): {description}", d.Reason);
+        Assert.DoesNotContain(Token, d.Reason);
         Assert.Single(server.RequestList);
         Assert.Single(Directory.GetFiles(Path.Combine(OutboxDir, "failed"), "*.json"));
         Assert.Empty(Directory.GetFiles(OutboxDir, "*.json"));

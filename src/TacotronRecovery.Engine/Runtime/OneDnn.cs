@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
+namespace TacotronRecovery.Engine.Runtime;
+
+/// <summary>
+/// Turns libtorch's oneDNN (mkldnn) convolutions off in this process, so that convolutions run on ATen's own path
+/// (im2col and MKL's SGEMM).
+/// <para>
+/// Measured on this project's machine (AMD EPYC family 26, AVX-512; libtorch 2.10 CPU, 2026-12-06): with oneDNN the
+/// gradients that flow back through a Conv1d were garbage in a varying share of backward passes — the same eval-mode
+/// batch gave a different embedding gradient on every pass and NaN on some (the input gradient of the postnet's first
+/// convolution, oneDNN's <c>jit:avx512_core</c> backward_data with channel-blocked layouts). Training skipped half its
+/// steps as non-finite and the PyTorch gradient-parity test failed. With oneDNN off every pass gives the same, correct
+/// gradient. TorchSharp has no switch for it, so <see cref="Disable"/> calls libtorch's
+/// <c>at::globalContext().setUserEnabledMkldnn(false)</c> — the same flag as PyTorch's
+/// <c>torch.backends.mkldnn.enabled = False</c>. Set <c>TACOTRON_ONEDNN=1</c> to keep oneDNN.
+/// </para>
+/// </summary>
+public static class OneDnn
+{
+    /// <summary>Set to 1 to leave oneDNN on.</summary>
+    public const string KeepVariable = "TACOTRON_ONEDNN";
+
+    private static readonly object Gate = new();
+    private static string? _state;
+
+    /// <summary>What <see cref="Disable"/> did ("off", "on (…)"); "not checked" before.</summary>
+    public static string State
+    {
+        get
+        {
+            lock (Gate) return _state ?? "not checked";
+        }
+    }
+
+    /// <summary>Turns oneDNN off once per process (before the first convolution) and returns <see cref="State"/>.</summary>
+    public static string Disable()
+    {
+        lock (Gate) return _state ??= Apply();
+    }
+
+    private static unsafe string Apply()
+    {
+        if (Environment.GetEnvironmentVariable(KeepVariable) == "1") return $"on ({KeepVariable}=1)";
+        try
+        {
+            _ = get_num_threads(); // loads libtorch
+            var name = OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
+            if (!NativeLibrary.TryLoad(name, out var library)) return $"on ({name} not loaded)";
+            if (!NativeLibrary.TryGetExport(library, "_ZN2at13globalContextEv", out var context)
+                || !NativeLibrary.TryGetExport(library, "_ZN2at7Context20setUserEnabledMkldnnEb", out var set)
+                || !NativeLibrary.TryGetExport(library, "_ZNK2at7Context17userEnabledMkldnnEv", out var get))
+                return "on (this libtorch does not export the switch)";
+            var ctx = ((delegate* unmanaged<nint>)context)();
+            ((delegate* unmanaged<nint, byte, void>)set)(ctx, 0);
+            return ((delegate* unmanaged<nint, byte>)get)(ctx) == 0 ? "off" : "on (the switch did not take)";
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return $"on ({e.GetType().Name}: {e.Message})";
+        }
+    }
+}
