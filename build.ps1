@@ -221,7 +221,8 @@ Import-Module '$pester'
 `$c.Output.RenderMode = 'Plaintext'
 $(if ($Filter) { "`$c.Filter.FullName = '*$Filter*'" })
 `$r = Invoke-Pester -Configuration `$c
-@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount + `$r.NotRunCount } | ConvertTo-Json | Set-Content '$pesterJson'
+# NotRunCount holds the tests a filter left out; they are not skipped.
+@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$pesterJson'
 "@
     Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-Command', $pesterScript)
     if (Test-Path $pesterJson) {
