@@ -6,7 +6,7 @@
       build  lays out an importable module at out/module/TacotronRecovery (manifest, cmdlets, engine host, natives)
       test   builds, runs the xunit and Pester suites, prints one line 'N passed, N failed[, N skipped]'
       demo   the main job: train on the bundled demo corpus, break it, recover it, report
-      bench  training-step benchmark (see shared/bench/PROTOCOL.md)
+      bench  training-step benchmark (docs/benchmarks.md)
       package  builds, then packs the module (libtorch included) into out/package/<rid>/TacotronRecovery.<version>.nupkg
                for Install-PSResource (docs/install.md); the package runs only on the platform (RID) it was built on
       clean  removes out/ and every bin/ and obj/
@@ -35,7 +35,8 @@
 .PARAMETER NoBuild
     package: pack the module already laid out at <Output>/module/TacotronRecovery instead of building it first.
 .PARAMETER Reference
-    bench: run the PyTorch reference (shared/bench/reference.py, Debian python3-torch) back to back and print the ratio.
+    bench: run the repository's PyTorch reference (tools/reference/tacotron2_reference.py; needs python3 with torch,
+    Debian python3-torch) back to back and print the ratio.
 .EXAMPLE
     dotnet pwsh build.ps1 test
 .EXAMPLE
@@ -146,13 +147,51 @@ function Read-TrxCounts([string] $Directory) {
         $c = $xml.TestRun.ResultSummary.Counters
         $total.Passed += [int] $c.passed
         $total.Failed += [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
-        $total.Skipped += [int] $c.notExecuted
+        # vstest leaves Counters.notExecuted at 0 for skipped xunit tests: count their results instead.
+        $total.Skipped += $xml.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='NotExecuted']").Count
     }
     $total
 }
 
+function Test-PyTorch([string] $Python) {
+    # $null when $Python imports torch and numpy, else what it said.
+    if (-not (Test-Path $Python)) { return "no $Python" }
+    $said = & $Python -c 'import torch, numpy' 2>&1 | Select-Object -Last 1
+    if ($LASTEXITCODE -eq 0) { return $null }
+    "$Python cannot import torch and numpy ($said)"
+}
+
+function Initialize-PyTorch {
+    # The PyTorch parity tests run tools/reference/tacotron2_reference.py with /usr/bin/python3 (or $env:TACOTRON_PYTHON)
+    # and need torch and numpy. As root on Debian/Ubuntu this installs them; elsewhere those tests are skipped.
+    # Returns $null when they can run, else the reason they are skipped.
+    $python = if ($env:TACOTRON_PYTHON) { $env:TACOTRON_PYTHON } else { '/usr/bin/python3' }
+    $problem = Test-PyTorch $python
+    if (-not $problem) { return $null }
+    if ($env:TACOTRON_PYTHON) { return "$problem; TACOTRON_PYTHON is set, so nothing is installed" }
+    if (-not $IsLinux -or -not (Test-Path /usr/bin/apt-get)) { return "$problem; no apt-get here to install python3-torch and python3-numpy" }
+    if ((& id -u) -ne '0') { return "$problem; not root, so not installed: sudo apt-get install -y python3-torch python3-numpy" }
+    $log = Join-Path $Out 'apt-pytorch.log'
+    New-Item -ItemType Directory -Force -Path $Out | Out-Null
+    Write-Host -NoNewline "test: apt-get install python3-torch python3-numpy (for the PyTorch parity tests, log $log) ... "
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    & /bin/sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy' *> $log
+    $exit = $LASTEXITCODE
+    $seconds = [math]::Round($clock.Elapsed.TotalSeconds)
+    if ($exit -ne 0) {
+        Write-Host "failed (exit $exit) after $seconds s"
+        return "$problem; apt-get install python3-torch python3-numpy failed (exit $exit, see $log)"
+    }
+    Write-Host "done in $seconds s"
+    $problem = Test-PyTorch $python
+    if ($problem) { return "$problem after installing python3-torch and python3-numpy (see $log)" }
+    $null
+}
+
 function Invoke-Test {
     Invoke-Build
+    # Only when the run includes the tests that need it (the Engine xunit project or Pester).
+    $pytorchSkip = if (-not $Only -or $Only -eq 'Pester' -or 'TacotronRecovery.Engine.Tests' -like "*$Only*") { Initialize-PyTorch }
     $results = Join-Path $Out 'test-results'
     Remove-Item $results -Recurse -Force -ErrorAction SilentlyContinue
     New-Item -ItemType Directory -Force -Path $results | Out-Null
@@ -190,7 +229,8 @@ Import-Module '$pester'
 `$c.Output.RenderMode = 'Plaintext'
 $(if ($Filter) { "`$c.Filter.FullName = '*$Filter*'" })
 `$r = Invoke-Pester -Configuration `$c
-@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount + `$r.NotRunCount } | ConvertTo-Json | Set-Content '$pesterJson'
+# NotRunCount holds the tests a filter left out; they are not skipped.
+@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$pesterJson'
 "@
     Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-Command', $pesterScript)
     if (Test-Path $pesterJson) {
@@ -205,6 +245,7 @@ $(if ($Filter) { "`$c.Filter.FullName = '*$Filter*'" })
     $line = "$passed passed, $failed failed"
     if ($skipped -gt 0) { $line += ", $skipped skipped" }
     Write-Host ''
+    if ($skipped -gt 0 -and $pytorchSkip) { Write-Host "skipped: the PyTorch parity tests, $pytorchSkip." }
     Write-Host $line
     if ($failed -gt 0) { exit 1 }
 }

@@ -3,7 +3,8 @@
 .SYNOPSIS
     Runs the engine's training-step benchmark and the PyTorch reference back to back and prints both and their ratio.
 .DESCRIPTION
-    For each thread count: the engine's `bench` verb (--json), then shared/bench/reference.py bench, same preset, same
+    For each thread count: the engine's `bench` verb (--json), then the repository's PyTorch reference
+    (tools/reference/tacotron2_reference.py bench, docs/benchmarks.md), same preset, same
     threads, same timed steps (both take one warm-up step). Prints one object per pair: medians, minima, maxima,
     ours/reference ratio of the medians, peak RSS of both (the reference's from GNU time, when installed), and the 1-minute load average before each run (the machine may be
     shared; compare ratios measured side by side, never absolute seconds across runs).
@@ -20,10 +21,10 @@ param(
     [string] $Threads = '1',
     # Timed steps of each run.
     [int] $Steps = 5,
-    # reference.py of the benchmark protocol.
-    [string] $Reference = (Join-Path $PSScriptRoot '../../shared/bench/reference.py'),
-    # Python with torch (Debian python3-torch).
-    [string] $Python = '/usr/bin/python3',
+    # The PyTorch reference Tacotron 2 of the repository.
+    [string] $Reference = (Join-Path $PSScriptRoot 'reference/tacotron2_reference.py'),
+    # Python with torch and numpy (Debian python3-torch python3-numpy); default $env:TACOTRON_PYTHON or /usr/bin/python3.
+    [string] $Python = $(if ($env:TACOTRON_PYTHON) { $env:TACOTRON_PYTHON } else { '/usr/bin/python3' }),
     # Extra switches for the engine's bench verb, e.g. '--r','2' or '--health'.
     [string[]] $EngineArgs = @(),
     # Run the reference with OMP_WAIT_POLICY=PASSIVE too (by default it runs as Debian's PyTorch does; ours always
@@ -47,7 +48,7 @@ foreach ($n in [int[]]($Threads -split ',')) {
     # GNU time (when installed) reports the reference's peak RSS in kB.
     $text = if (Test-Path /usr/bin/time) { & /usr/bin/time -f 'maxrss_kb=%M' $Python $Reference bench --preset $Preset --threads $n --steps $Steps 2>&1 | ForEach-Object { "$_" } }
             else { & $Python $Reference bench --preset $Preset --threads $n --steps $Steps }
-    if ($LASTEXITCODE -ne 0) { throw "reference.py failed with exit code $LASTEXITCODE" }
+    if ($LASTEXITCODE -ne 0) { throw "$Reference failed with exit code $LASTEXITCODE" }
     $line = $text | Where-Object { $_ -match '^median=' } | Select-Object -Last 1
     if ($line -notmatch 'median=([\d.]+) min=([\d.]+) max=([\d.]+)') { throw "unexpected reference output: $text" }
     $ref = [pscustomobject]@{ Median = [double]$Matches[1]; Min = [double]$Matches[2]; Max = [double]$Matches[3] }

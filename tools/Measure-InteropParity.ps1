@@ -1,10 +1,10 @@
 #!/usr/bin/env pwsh
 <#
 .SYNOPSIS
-    Measures import + forward parity against the PyTorch reference (shared/bench/reference.py).
+    Measures import + forward parity against the PyTorch reference (tools/reference/tacotron2_reference.py).
 .DESCRIPTION
-    Writes an NVIDIA-format checkpoint with reference.py (random weights after a few training steps, zip or legacy,
-    fp32 or fp16), imports it with Import-TacotronCheckpoint, runs the same .npz batch through reference.py forward and
+    Writes an NVIDIA-format checkpoint with the reference (random weights after a few training steps, zip or legacy,
+    fp32 or fp16), imports it with Import-TacotronCheckpoint, runs the same .npz batch through the reference's forward and
     Invoke-TacotronForward, and prints the maximum absolute difference per output array. Needs /usr/bin/python3 with
     torch and numpy, and the module built (build.ps1 build) or -ModulePath.
 .EXAMPLE
@@ -17,7 +17,7 @@ param(
     [string] $TextLengths = '40,40',   # comma-separated, longest first
     [string] $MelLengths = '160,120',
     [string] $ModulePath = $env:TACOTRON_MODULE_PATH,
-    [string] $Reference = (Join-Path $PSScriptRoot '../../shared/bench/reference.py')
+    [string] $Reference = (Join-Path $PSScriptRoot 'reference/tacotron2_reference.py')
 )
 $ErrorActionPreference = 'Stop'
 if (-not $ModulePath) { $ModulePath = Join-Path $PSScriptRoot '../out/module/TacotronRecovery' }
@@ -35,7 +35,7 @@ try {
     $pt = Join-Path $work 'ref.pt'
     $flags = @(); if ($Fp16) { $flags += '--fp16' }; if ($Legacy) { $flags += '--legacy' }
     & /usr/bin/python3 $Reference random --dims $dims --out $pt --train-steps 2 @flags | Out-Null
-    if ($LASTEXITCODE) { throw 'reference.py random failed' }
+    if ($LASTEXITCODE) { throw "$Reference random failed" }
     $imported = Import-TacotronCheckpoint -Path $pt
     $in = Join-Path $work 'in.npz'
     $code = "import sys, numpy as np; r = np.random.default_rng(5); tl = [int(x) for x in sys.argv[2].split(',')]; ml = [int(x) for x in sys.argv[3].split(',')]; " +

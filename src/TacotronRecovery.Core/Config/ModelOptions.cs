@@ -2,7 +2,7 @@ namespace TacotronRecovery.Core.Config;
 
 /// <summary>
 /// Tacotron 2 dimensions. Names follow the NVIDIA reference hparams. The defaults are the <c>nvidia</c> preset;
-/// <see cref="ForPreset"/> gives <c>small</c> (shared/bench/PROTOCOL.md) and <c>demo</c> (aligns on 2 CPU cores in minutes).
+/// <see cref="ForPreset"/> gives <c>small</c> (docs/benchmarks.md) and <c>demo</c> (aligns on 2 CPU cores in minutes).
 /// In YAML, <c>model.preset</c> picks the starting point and any other key overrides it.
 /// </summary>
 public sealed record ModelOptions

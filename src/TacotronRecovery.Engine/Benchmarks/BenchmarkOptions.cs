@@ -19,7 +19,7 @@ public sealed record BenchmarkOptions
     public bool Phases { get; init; }
     /// <summary>Use the plain step-by-step decoder instead of the fast teacher-forced path (before/after figures).</summary>
     public bool PlainDecoder { get; init; }
-    /// <summary>Seed of the model's initial weights (reference.py uses 1234); dropout is seeded per step from it.</summary>
+    /// <summary>Seed of the model's initial weights (the PyTorch reference uses 1234); dropout is seeded per step from it.</summary>
     public int Seed { get; init; } = 1234;
     /// <summary>
     /// Source of the health schedule and thresholds (health.parameter_check_every_steps,

@@ -3,7 +3,7 @@ using TacotronRecovery.Core.Config;
 namespace TacotronRecovery.Engine.Benchmarks;
 
 /// <summary>
-/// The fixed shapes of a training-step benchmark (shared/bench/PROTOCOL.md): model dimensions and the batch's text and
+/// The fixed shapes of a training-step benchmark (docs/benchmarks.md): model dimensions and the batch's text and
 /// mel lengths, longest first. <c>nvidia</c>: NVIDIA defaults, batch 8, text 100..65, mel 400..260;
 /// <c>small</c>: the small dims, batch 16, text 40..25, mel 150..90; <c>tiny</c>: a few-millisecond model for tests.
 /// </summary>

@@ -5,10 +5,10 @@ using static TorchSharp.torch;
 namespace TacotronRecovery.Engine.Benchmarks;
 
 /// <summary>
-/// The protocol's deterministic synthetic batch, drawn as <c>reference.py</c>'s <c>synthetic_batch</c> draws it: one
-/// generator seeded with <c>seed</c>; for each utterance in order, text ids uniform in 1..n_symbols−1 (1..147 for the
-/// reference symbol set); then one [B, nMels, longest] block of N(0, 1) values scaled to N(−4, 0.5), of which each
-/// utterance keeps its first mel-length frames.
+/// The protocol's deterministic synthetic batch, drawn as <c>synthetic_batch</c> of the PyTorch reference
+/// (tools/reference/tacotron2_reference.py) draws it: one generator seeded with <c>seed</c>; for each utterance in
+/// order, text ids uniform in 1..n_symbols−1 (1..147 for the reference symbol set); then one [B, nMels, longest] block
+/// of N(0, 1) values scaled to N(−4, 0.5), of which each utterance keeps its first mel-length frames.
 /// </summary>
 public static class SyntheticBatch
 {

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace TacotronRecovery.Engine.Benchmarks;
 
 /// <summary>
-/// The training-step benchmark of shared/bench/PROTOCOL.md: the preset's model and synthetic batch (collated by the
+/// The training-step benchmark of docs/benchmarks.md: the preset's model and synthetic batch (collated by the
 /// trainer's <see cref="TrainingBatch.Collate"/>), and per step what <see cref="Trainer"/> does — dropout seeded from
 /// (seed, step), teacher-forced forward, <see cref="Tacotron2Loss"/> (masked MSE mel + postnet, masked BCE gate, guided
 /// attention weight 0), backward, clip_grad_norm_ at 1.0, Adam (lr 1e-3, weight decay 1e-6), zero_grad. Warm-up steps,

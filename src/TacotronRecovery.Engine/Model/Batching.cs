@@ -7,7 +7,7 @@ public static class Batching
 {
     /// <summary>
     /// Gate targets [B, maxFrames] float32: 0 before the last valid frame, 1 from the last valid frame
-    /// (index length − 1) on, padding included (shared/bench/PROTOCOL.md).
+    /// (index length − 1) on, padding included (docs/benchmarks.md).
     /// </summary>
     public static Tensor GateTargets(Tensor melLengths, int maxFrames)
     {

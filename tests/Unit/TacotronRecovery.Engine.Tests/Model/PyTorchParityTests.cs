@@ -1,54 +1,22 @@
-using System.Diagnostics;
-using System.Text.Json;
 using TacotronRecovery.Core.Config;
 using TacotronRecovery.Engine.Model;
+using TacotronRecovery.Engine.Tests.Interop;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace TacotronRecovery.Engine.Tests.Model;
 
-/// <summary>Compares the model with shared/bench/reference.py (PyTorch) on identical weights.</summary>
+/// <summary>
+/// Compares the model with the repository's PyTorch reference (tools/reference/tacotron2_reference.py) on identical
+/// weights; skipped with the reason where python3 lacks torch (build.ps1 test installs it when it can).
+/// </summary>
 [Collection("torch")]
 public class PyTorchParityTests
 {
-    // CI installs Debian's python3-torch; without it these tests fail with a message saying so (never skip silently).
-    internal static string ReferenceScript => TacotronRecovery.Engine.Tests.Interop.ReferencePython.Script;
-
-    internal static (int ExitCode, string Output) Python(string arguments)
-    {
-        if (!File.Exists("/usr/bin/python3"))
-        {
-            return (-1, "no /usr/bin/python3");
-        }
-
-        var psi = new ProcessStartInfo("/usr/bin/python3", arguments)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private static string Dims(ModelOptions o) => JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        ["n_symbols"] = o.NSymbols, ["symbols_embedding_dim"] = o.SymbolsEmbeddingDim,
-        ["encoder_kernel_size"] = o.EncoderKernelSize, ["encoder_n_convolutions"] = o.EncoderNConvolutions,
-        ["encoder_embedding_dim"] = o.EncoderEmbeddingDim, ["n_frames_per_step"] = o.NFramesPerStep,
-        ["decoder_rnn_dim"] = o.DecoderRnnDim, ["prenet_dim"] = o.PrenetDim, ["attention_rnn_dim"] = o.AttentionRnnDim,
-        ["attention_dim"] = o.AttentionDim, ["attention_location_n_filters"] = o.AttentionLocationNFilters,
-        ["attention_location_kernel_size"] = o.AttentionLocationKernelSize, ["postnet_embedding_dim"] = o.PostnetEmbeddingDim,
-        ["postnet_kernel_size"] = o.PostnetKernelSize, ["postnet_n_convolutions"] = o.PostnetNConvolutions,
-        ["n_mel_channels"] = o.NMelChannels,
-    });
-
-    [Fact]
+    [PyTorchFact]
     public void StateDict_TinyConfig_EqualsPyTorchReference()
     {
-        TacotronRecovery.Engine.Tests.Interop.ReferencePython.Require();
         using var scope = NewDisposeScope();
         var o = ModelTestData.Tiny();
         var dir = Directory.CreateTempSubdirectory("tacotron-keys-");
@@ -56,17 +24,13 @@ public class PyTorchParityTests
         {
             var script = Path.Combine(dir.FullName, "keys.py");
             File.WriteAllText(script, $$"""
-                import sys, json
-                sys.path.insert(0, {{JsonSerializer.Serialize(Path.GetDirectoryName(ReferenceScript))}})
-                import reference as R
+                import json
+                {{ReferencePython.ImportReference}}
                 m = R.Tacotron2(dict(R.NVIDIA, **json.load(open(sys.argv[1]))))
                 for k, v in m.state_dict().items():
                     print(k + " [" + ", ".join(str(d) for d in v.shape) + "]")
                 """);
-            var dims = Path.Combine(dir.FullName, "dims.json");
-            File.WriteAllText(dims, Dims(o));
-            var (code, output) = Python($"{script} {dims}");
-            Assert.True(code == 0, output);
+            var output = ReferencePython.Run(script, ReferencePython.WriteDims(dir.FullName, o));
             using var model = new Tacotron2("tacotron2", o);
             var expected = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             Assert.Equal(63, expected.Length);
@@ -78,10 +42,9 @@ public class PyTorchParityTests
         }
     }
 
-    [Fact]
+    [PyTorchFact]
     public void Forward_SameWeightsDropoutOff_MatchesPyTorchReferenceWithin1e4()
     {
-        TacotronRecovery.Engine.Tests.Interop.ReferencePython.Require();
         using var scope = NewDisposeScope();
         var o = ModelTestData.Tiny() with { PrenetDropoutAlways = false };
         random.manual_seed(41);
@@ -105,11 +68,9 @@ public class PyTorchParityTests
         try
         {
             var ckpt = Path.Combine(dir.FullName, "ckpt.pt");
-            var dims = Path.Combine(dir.FullName, "dims.json");
             var input = Path.Combine(dir.FullName, "in.npz");
             var outPath = Path.Combine(dir.FullName, "out.npz");
             model.save_py(ckpt);
-            File.WriteAllText(dims, Dims(o));
             NpzFile.Write(input, new Dictionary<string, (Array, long[])>
             {
                 ["text"] = (x.Text.data<long>().ToArray(), x.Text.shape),
@@ -117,8 +78,8 @@ public class PyTorchParityTests
                 ["mel"] = (x.Mels.data<float>().ToArray(), x.Mels.shape),
                 ["output_lengths"] = (x.MelLengths.data<long>().ToArray(), x.MelLengths.shape),
             });
-            var (code, output) = Python($"{ReferenceScript} forward --checkpoint {ckpt} --dims {dims} --input {input} --output {outPath}");
-            Assert.True(code == 0, output);
+            ReferencePython.Run(ReferencePython.Script, "forward", "--checkpoint", ckpt, "--dims", ReferencePython.WriteDims(dir.FullName, o),
+                "--input", input, "--output", outPath);
             var reference = NpzFile.ReadFloat32(outPath);
 
             void Same(string key, Tensor actual, Tensor? select = null)

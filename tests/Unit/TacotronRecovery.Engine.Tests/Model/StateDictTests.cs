@@ -7,8 +7,8 @@ namespace TacotronRecovery.Engine.Tests.Model;
 public class StateDictTests
 {
     /// <summary>
-    /// state_dict of shared/bench/reference.py's Tacotron2 for <see cref="ModelTestData.Tiny"/> (printed by PyTorch 1.13:
-    /// key and shape per line, in order).
+    /// state_dict of the PyTorch reference's Tacotron2 (tools/reference/tacotron2_reference.py) for
+    /// <see cref="ModelTestData.Tiny"/> (printed by PyTorch 1.13: key and shape per line, in order).
     /// </summary>
     private const string ReferenceTiny = """
         embedding.weight [12, 16]
@@ -106,7 +106,7 @@ public class StateDictTests
     [Fact]
     public void ParameterCount_DemoPreset_Is1766705()
     {
-        // reference.py with the demo dims has 1,776,945; its r = 2 prenet takes both frames of a group (160 inputs),
+        // The PyTorch reference with the demo dims has 1,776,945; its r = 2 prenet takes both frames of a group (160 inputs),
         // ours the last frame (80): 128 × 80 fewer weights.
         using var model = new Tacotron2("tacotron2", ModelOptions.ForPreset("demo"));
         Assert.Equal(1_776_945 - 128 * 80, model.ParameterCount());
