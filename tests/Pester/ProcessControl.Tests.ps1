@@ -1,7 +1,8 @@
 # Process control of runs: -Force stops a frozen run for good, -Detached leaves the caller's pipes and process group,
 # a crash loop escalates and ends in one Exhausted with an alert. Linux only (signals, /proc, setsid).
 # Every process these tests signal was started by them (pids from the run's lock files, or a group made with setsid);
-# every wait is bounded.
+# every wait is bounded. Signals go through `/usr/bin/kill -s SIG -- PID` (procps reads `kill -INT -PGID` as options
+# and signals nothing).
 
 BeforeAll {
     Import-Module $env:TACOTRON_MODULE_PATH -Force
@@ -46,8 +47,8 @@ BeforeAll {
     function Stop-RunProcess([string] $RunDir) {
         $pids = @((Get-LockPid (Join-Path $RunDir 'supervisor.lock')), (Get-LockPid (Join-Path $RunDir 'engine.lock'))) + @(Get-RunProcess $RunDir)
         foreach ($p in $pids | Where-Object { $_ } | Sort-Object -Unique) {
-            & kill -CONT $p 2>$null
-            & kill -KILL $p 2>$null
+            & /usr/bin/kill -s CONT -- $p 2>$null
+            & /usr/bin/kill -s KILL -- $p 2>$null
         }
     }
 
@@ -58,7 +59,7 @@ BeforeAll {
 Describe 'Process control' -Skip:(-not $IsLinux) {
     AfterEach {
         if ($script:RunDir) { Stop-RunProcess $script:RunDir }
-        if ($script:Group) { & kill -KILL "-$($script:Group)" 2>$null; $script:Group = $null }
+        if ($script:Group) { & /usr/bin/kill -s KILL -- "-$($script:Group)" 2>$null; $script:Group = $null }
     }
 
     It 'Stop-TacotronTraining -Force ends a frozen run for good: no process left, status Killed, no restart' {
@@ -71,7 +72,7 @@ Describe 'Process control' -Skip:(-not $IsLinux) {
         $engine = Get-LockPid (Join-Path $RunDir 'engine.lock')
         $supervisor | Should -Not -BeNullOrEmpty
         $engine | Should -Not -BeNullOrEmpty
-        & kill -STOP $engine
+        & /usr/bin/kill -s STOP -- $engine
         $stopAt = [DateTimeOffset]::UtcNow
         $final = Stop-TacotronTraining -Run frozen -RunsRoot $runs -Force -TimeoutSeconds 5 -PassThru -WarningVariable warn -WarningAction SilentlyContinue
         "$warn" | Should -BeLike '*killed supervisor pid*engine pid*'
@@ -92,17 +93,21 @@ Describe 'Process control' -Skip:(-not $IsLinux) {
         $runs = Join-Path $TestDrive 'runs'
         $script:RunDir = Join-Path $runs 'captured'
         $config = New-TinyConfig (Join-Path $TestDrive 'captured.yaml') -MaxSteps 100000 -TensorBoard $false
-        $command = "Import-Module '$Module'; Start-TacotronTraining -Config '$config' -RunsRoot '$runs' -Run captured -Detached | Out-Null"
+        $returned = Join-Path $TestDrive 'returned.txt'
+        # The command notes when Start-TacotronTraining has returned; the caller's $(...) must end right after that
+        # (it used to wait for the run, because supervisor and engine held the pipe).
+        $command = "Import-Module '$Module'; Start-TacotronTraining -Config '$config' -RunsRoot '$runs' -Run captured -Detached | Out-Null; [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() | Set-Content '$returned'"
         $env:PROC_TEST_PWSH = $Pwsh
         $env:PROC_TEST_COMMAND = $command
-        $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        $out = & bash -c 'x=$(timeout 120 "$PROC_TEST_PWSH" -NoProfile -Command "$PROC_TEST_COMMAND"); echo "done:$x"'
-        $watch.Stop()
+        $out = & bash -c 'x=$(timeout 300 "$PROC_TEST_PWSH" -NoProfile -Command "$PROC_TEST_COMMAND"); echo "done:$x"'
+        $callerDone = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
         $out | Should -Be 'done:'
-        $watch.Elapsed.TotalSeconds | Should -BeLessThan 25
+        $cmdletDone = [long](Get-Content $returned)
+        ($callerDone - $cmdletDone) / 1000 | Should -BeLessThan 10
+        Test-Alive (Get-LockPid (Join-Path $RunDir 'engine.lock')) | Should -BeTrue
         Wait-Until { (Get-StepCount $RunDir) -ge 2 } | Should -BeTrue
         $before = Get-StepCount $RunDir
-        Wait-Until { (Get-StepCount $RunDir) -gt $before + 2 } -Seconds 30 | Should -BeTrue
+        Wait-Until { (Get-StepCount $RunDir) -gt $before + 2 } -Seconds 60 | Should -BeTrue
         Test-Path (Join-Path $RunDir 'logs/supervisor.log') | Should -BeTrue
         Test-Path (Join-Path $RunDir 'logs/engine-1.stderr.log') | Should -BeTrue
         (Stop-TacotronTraining -Run captured -RunsRoot $runs -TimeoutSeconds 60 -PassThru).Status | Should -Be 'Stopped'
@@ -112,23 +117,26 @@ Describe 'Process control' -Skip:(-not $IsLinux) {
         $runs = Join-Path $TestDrive 'runs'
         $script:RunDir = Join-Path $runs 'signalled'
         $config = New-TinyConfig (Join-Path $TestDrive 'signalled.yaml') -MaxSteps 100000 -TensorBoard $false
+        $returned = Join-Path $TestDrive 'signalled-returned.txt'
         $command = "Import-Module '$Module'; Start-TacotronTraining -Config '$config' -RunsRoot '$runs' -Run signalled -Detached | Out-Null"
         # setsid: the shell leads a new process group (its pid), which this test may signal without touching its own.
+        # env --default-signal: a test runner started in the background inherits SIGINT ignored; a terminal does not.
         $psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/bin/setsid')
-        foreach ($a in 'bash', '-c', '"$0" -NoProfile -Command "$1"; sleep 60', $Pwsh, $command) { $psi.ArgumentList.Add($a) }
+        foreach ($a in '/usr/bin/env', '--default-signal=INT,HUP', 'bash', '-c', '"$0" -NoProfile -Command "$1"; echo > "$2"; sleep 60', $Pwsh, $command, $returned) { $psi.ArgumentList.Add($a) }
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $shell = [System.Diagnostics.Process]::Start($psi)
         $script:Group = $shell.Id
+        Wait-Until { Test-Path $returned } -Seconds 180 | Should -BeTrue
         Wait-Until { (Get-StepCount $RunDir) -ge 3 } | Should -BeTrue
         $engine = Get-LockPid (Join-Path $RunDir 'engine.lock')
         $supervisor = Get-LockPid (Join-Path $RunDir 'supervisor.lock')
-        & kill -INT "-$($shell.Id)"
-        & kill -HUP "-$($shell.Id)"
-        $shell.WaitForExit(20000) | Should -BeTrue
+        & /usr/bin/kill -s INT -- "-$($shell.Id)"
+        & /usr/bin/kill -s HUP -- "-$($shell.Id)"
+        $shell.WaitForExit(20000) | Should -BeTrue # the shell itself died of them
         $script:Group = $null
         $before = Get-StepCount $RunDir
-        Wait-Until { (Get-StepCount $RunDir) -gt $before + 2 } -Seconds 30 | Should -BeTrue
+        Wait-Until { (Get-StepCount $RunDir) -gt $before + 2 } -Seconds 60 | Should -BeTrue
         Test-Alive $engine | Should -BeTrue
         Test-Alive $supervisor | Should -BeTrue
         (Stop-TacotronTraining -Run signalled -RunsRoot $runs -TimeoutSeconds 60 -PassThru).Status | Should -Be 'Stopped'
@@ -142,13 +150,13 @@ Describe 'Process control' -Skip:(-not $IsLinux) {
         $command = "Import-Module '$Module'; Start-TacotronTraining -Config '$config' -RunsRoot '$runs' -Run foreground | Out-Null"
         # A terminal's Ctrl+C is SIGINT to the foreground process group: pwsh, supervisor and engine.
         $psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/bin/setsid')
-        foreach ($a in $Pwsh, '-NoProfile', '-Command', $command) { $psi.ArgumentList.Add($a) }
+        foreach ($a in '/usr/bin/env', '--default-signal=INT', $Pwsh, '-NoProfile', '-Command', $command) { $psi.ArgumentList.Add($a) }
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $shell = [System.Diagnostics.Process]::Start($psi)
         $script:Group = $shell.Id
         Wait-Until { (Get-StepCount $RunDir) -ge 3 } | Should -BeTrue
-        & kill -INT "-$($shell.Id)"
+        & /usr/bin/kill -s INT -- "-$($shell.Id)"
         $shell.WaitForExit(120000) | Should -BeTrue
         $script:Group = $null
         Wait-Until { -not (Get-RunProcess $RunDir) } -Seconds 60 | Should -BeTrue

@@ -102,9 +102,24 @@ public static class TrainVerb
             });
         }
 
-        using var heartbeat = new Timer(_ => session.SetState(RunStatus.Running, trainer.Step, null), null, 2000, 2000);
-        var outcome = trainer.Run(config.Training.MaxSteps, stopToken);
-        heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
+        // An exception escaping a timer callback ends the process with SIGABRT (exit 134), so the heartbeat must not
+        // throw: a failed write (disk full, a folder removed under it) is reported and the next beat tries again.
+        var heartbeat = new Timer(_ =>
+        {
+            try { session.SetState(RunStatus.Running, trainer.Step, null); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Console.Error.WriteLine($"warning: run.json heartbeat: {e.Message}"); }
+        }, null, 2000, 2000);
+        TrainingOutcome outcome;
+        try
+        {
+            outcome = trainer.Run(config.Training.MaxSteps, stopToken);
+        }
+        finally
+        {
+            // Wait for a beat in flight: it would otherwise overwrite the final state below with Running.
+            using var beatsDone = new ManualResetEvent(false);
+            if (heartbeat.Dispose(beatsDone)) beatsDone.WaitOne(TimeSpan.FromSeconds(10));
+        }
 
         var (status, code, message, eventCode, severity) = outcome switch
         {
