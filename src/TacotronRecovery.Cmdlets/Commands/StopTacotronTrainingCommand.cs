@@ -15,6 +15,7 @@ namespace TacotronRecovery.Commands;
 /// objects from Get-TacotronRun or Start-TacotronTraining -Detached on the pipeline.</para>
 /// <example><code>Stop-TacotronTraining -Run voice</code><para>Stops the run 'voice' and returns its final state.</para></example>
 /// <example><code>Get-TacotronRun | Where-Object Status -eq 'Running' | Stop-TacotronTraining -PassThru</code><para>Stops every running run.</para></example>
+/// <example><code>Stop-TacotronTraining -Run voice -TimeoutSeconds 30 -Force -PassThru</code><para>Stops 'voice'; if it has not stopped within 30 s (a hung or frozen engine), kills its supervisor and engine and returns the run with status Killed.</para></example>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "TacotronTraining", SupportsShouldProcess = true)]
 [OutputType(typeof(TacotronRunInfo))]
