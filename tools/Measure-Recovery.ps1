@@ -9,7 +9,7 @@
 
       1. Finite weights: every metrics line with a non-finite loss component or gradient norm is skipped, the next
          applied step has a finite loss, and the next checkpoint after it is marked good (finite weights).
-      2. Loss recovery: steps and minutes from the recovery action (RollbackCompleted, EngineRestart or
+      2. Loss recovery: steps and minutes from the recovery action (RollbackCompleted, Restart or
          ReinitializeAttention; for a collapse handled without one, the fault itself) until the 20-step median total
          loss is within 10 % of the 20-step median before the fault. The window lies entirely after the action, so
          20 steps is the floor of this measurement. Target: <= 200 steps.
@@ -171,7 +171,7 @@ function Get-ScenarioFigures([string] $Name, [string] $RunPath) {
     # first step at or after the fault step (NaN, learning rate: they act inside that step) or the restart (kill).
     $injected = $events | Where-Object { $_.code -eq 'FaultInjected' } | Select-Object -First 1
     $faultLine = $metrics | Where-Object { $_.step -ge $F } | Select-Object -First 1
-    $restart = $events | Where-Object { $_.code -eq 'EngineRestart' } | Select-Object -First 1
+    $restart = $events | Where-Object { $_.code -eq 'Restart' } | Select-Object -First 1
     if ($injected) { $faultTime = $injected._time }
     else {
         $faultTime = if ($faultLine) { $faultLine._time } else { $restart._time }
@@ -184,7 +184,7 @@ function Get-ScenarioFigures([string] $Name, [string] $RunPath) {
     $preMedian = Get-Median $pre
     $preRecon = Get-Median @($metrics | Where-Object { $_._time -lt $faultTime -and $_.step -ge ($F - 20) -and $_.step -lt $F -and -not $_.skipped } |
             ForEach-Object { (ConvertTo-Double $_.mel_loss) + (ConvertTo-Double $_.mel_postnet_loss) + (ConvertTo-Double $_.gate_loss) })
-    $anchor = $events | Where-Object { $_._time -ge $faultTime -and $_.code -in 'RollbackCompleted', 'EngineRestart', 'ReinitializeAttention' } | Select-Object -First 1
+    $anchor = $events | Where-Object { $_._time -ge $faultTime -and $_.code -in 'RollbackCompleted', 'Restart', 'ReinitializeAttention' } | Select-Object -First 1
     $anchorName = if ($anchor) { "$($anchor.code)@$($anchor.step)" } else { "fault@$F" }
     $anchorTime = if ($anchor) { $anchor._time } else { $faultTime }
     $post = @($metrics | Where-Object { $_._time -gt $anchorTime })

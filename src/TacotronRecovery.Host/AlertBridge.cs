@@ -16,6 +16,9 @@ namespace TacotronRecovery.Host;
 /// </summary>
 public sealed class AlertBridge : IAsyncDisposable
 {
+    /// <summary>Lines of a dead engine's stderr quoted in a Restart or Exhausted alert (the event keeps more).</summary>
+    public const int StderrLinesInAlert = 10;
+
     private readonly TacotronConfig _config;
     private readonly RunDirectory _run;
     private readonly INotifier _notifier;
@@ -88,8 +91,13 @@ public sealed class AlertBridge : IAsyncDisposable
                 Send(AlertKind.RecoveryStarted, e.Step, $"{_run.Name}: {e.Code} at step {e.Step}",
                     lines.Concat(new[] { e.Message, before is null ? "" : $"before: {before}", after is null ? "" : $"after: {after}" }).Where(l => l.Length > 0).ToArray());
                 return;
-            case "AttentionCriticalEnter" or "Exhausted" or "RecoveryExhausted" or "RestartBudgetSpent" or "EngineRestart" or "Restart" or "RollbackImpossible":
-                Send(e.Code is "Restart" or "EngineRestart" ? AlertKind.Restart : AlertKind.Critical, e.Step, $"{_run.Name}: {e.Message}", lines, LatestPlots());
+            // One alert per decision: an exhaustion is the controller's Exhausted decision (the engine's closing
+            // RecoveryExhausted event repeats it and sends nothing). A dead engine's stderr tail rides along.
+            case "AttentionCriticalEnter" or "Exhausted" or "Restart" or "RollbackImpossible":
+                var tail = e.Data?["stderr_tail"] is System.Text.Json.Nodes.JsonArray t
+                    ? t.Select(n => n?.GetValue<string>() ?? "").TakeLast(StderrLinesInAlert).Select(l => "stderr: " + l)
+                    : Enumerable.Empty<string>();
+                Send(e.Code is "Restart" ? AlertKind.Restart : AlertKind.Critical, e.Step, $"{_run.Name}: {e.Message}", lines.Concat(tail).ToArray(), LatestPlots());
                 return;
         }
     }

@@ -19,7 +19,8 @@ public static class Program
           train        train one run in this process
                        --config F --run NAME|DIR --runs-root DIR --dataset DIR --preset nvidia|small|demo
                        --max-steps N --device auto|cpu|cuda --threads N --resume --checkpoint F --quiet
-          supervise    like train, but restarts a dying engine from the last good checkpoint
+          supervise    like train, but restarts a dying engine from the last good checkpoint (recovery controller decides)
+                       --detach: own session, stdin /dev/null, output to <run>/logs/ (Start-TacotronTraining -Detached)
           synthesize   --checkpoint F --text "..." --out F.wav [--plot F.png]
           diagnose     --checkpoint F [--dataset DIR | --config F] [--count N] [--text "a\nb"] [--plot-folder DIR]
           import       a PyTorch (NVIDIA) checkpoint to our format; export: ours to PyTorch; forward: parity forward (.npz)
@@ -40,8 +41,13 @@ public static class Program
         }
         try
         {
-            MklDispatch.Enable(); // before the first matrix product: MKL caches its kernel choice
-            OneDnn.Disable(); // before the first convolution: oneDNN's gave garbage gradients here (Runtime/OneDnn.cs)
+            // Before the first matrix product and convolution: MKL caches its kernel choice, and oneDNN's convolutions gave
+            // garbage gradients here (Runtime/OneDnn.cs). Not in the supervisor, which never loads libtorch.
+            if (args[0] != "supervise")
+            {
+                MklDispatch.Enable();
+                OneDnn.Disable();
+            }
             var rest = args.Skip(1);
             switch (args[0])
             {
@@ -49,9 +55,9 @@ public static class Program
                     Console.Out.WriteLine(JsonSerializer.Serialize(TorchRuntime.Describe(), RunJson.Options));
                     return ExitCodes.Ok;
                 case "train":
-                    return TrainVerb.Run(new Arguments(rest, "resume", "quiet"));
+                    return TrainVerb.Run(new Arguments(rest, "resume", "quiet", "supervised", "restarted"));
                 case "supervise":
-                    return SuperviseVerb.Run(new Arguments(rest, "resume", "quiet"));
+                    return SuperviseVerb.Run(new Arguments(rest, "resume", "quiet", "detach"));
                 case "synthesize":
                     return SynthesizeVerb.Run(new Arguments(rest));
                 case "diagnose": return DiagnoseVerb.Run(new Arguments(rest));

@@ -36,6 +36,12 @@ public sealed class RunSink : IRunSink, IDisposable
         _alerts = alerts;
     }
 
+    /// <summary>
+    /// The recovery controller's current state; when set, every event also rewrites the run's recovery-state.json, so
+    /// the supervisor decides a restart from the newest state rather than from the last checkpoint's.
+    /// </summary>
+    public Func<Core.Recovery.RecoveryState>? RecoveryState { get; set; }
+
     /// <summary>Plot writer for attention heatmaps (set by the host when plotting is available).</summary>
     public Action<string, float[], int, int, string>? PlotAlignment { get; set; }
 
@@ -85,6 +91,7 @@ public sealed class RunSink : IRunSink, IDisposable
     public void Event(TrainingEvent e)
     {
         _events.Append(e);
+        if (RecoveryState is { } state) Core.Recovery.RecoveryStateStore.Write(_run.RecoveryStateFile, state());
         Log($"[{e.Severity}] {e.Code}: {e.Message}");
         Emit("event", e);
         _alerts?.OnEvent(e);

@@ -70,8 +70,9 @@ Describe 'Engine supervisor' {
         $config = New-TinyConfig (Join-Path $TestDrive 'kill.yaml') -MaxSteps 8 -Extra "faults:`n  kill_at_step: 5"
         $out = Start-TacotronTraining -Config $config -RunsRoot (Join-Path $TestDrive 'runs') -Run kill -MetricsInterval 1 -WarningAction SilentlyContinue
         $events = $out | Where-Object { $_ -is [TacotronRecovery.Core.Metrics.TrainingEvent] }
-        $events.Code | Should -Contain 'EngineRestart'
-        $events.Code | Should -Contain 'Restart'
+        # One event per decision: the controller's Restart (no separate supervisor EngineRestart).
+        @($events | Where-Object Code -eq 'Restart').Count | Should -Be 1
+        $events.Code | Should -Not -Contain 'EngineRestart'
         ($out | Select-Object -Last 1).Status | Should -Be 'Completed'
         $steps = $out | Where-Object { $_ -is [TacotronRecovery.Core.Metrics.StepMetrics] }
         ($steps | Select-Object -Last 1).SafeModeLevel | Should -Be 1

@@ -143,8 +143,9 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
             WriteVerbose($"Stopping the running engine of '{_run.Name}' (it checkpoints first).");
             _run.RequestStop();
             var deadline = DateTime.UtcNow.AddMinutes(5);
-            while (RunSummary.IsEngineRunning(_run) && DateTime.UtcNow < deadline) Thread.Sleep(250);
-            if (RunSummary.IsEngineRunning(_run))
+            // Its supervisor too: it holds supervisor.lock until it has exited, and the recovery's supervisor needs it.
+            while ((RunSummary.IsEngineRunning(_run) || RunProcesses.Find(_run).AnyAlive) && DateTime.UtcNow < deadline) Thread.Sleep(250);
+            if (RunSummary.IsEngineRunning(_run) || RunProcesses.Find(_run).AnyAlive)
             {
                 ThrowTerminatingError(new ErrorRecord(new TimeoutException($"The engine of '{_run.Name}' did not stop within 5 minutes; stop it with Stop-TacotronTraining -Force first."),
                     "StopTimeout", ErrorCategory.OperationTimeout, _run.Path));

@@ -13,9 +13,11 @@ namespace TacotronRecovery.Commands;
 /// -MetricsInterval steps, AlignmentMetrics at each measurement, and TrainingEvent objects (checkpoints, incidents,
 /// recovery decisions). Ctrl+C stops the engine gracefully: it saves a checkpoint within one step. With -Detached
 /// the engine runs in the background and the run object is returned at once; follow it with
-/// Get-TrainingMetrics -Follow and stop it with Stop-TacotronTraining. Everything is also written to the run
-/// directory (runs/&lt;name&gt;/). A dying engine is restarted from the last good checkpoint one safe-mode level higher,
-/// up to recovery.max_restarts times.</para>
+/// Get-TrainingMetrics -Follow and stop it with Stop-TacotronTraining. A detached run has its own session and process
+/// group: closing the terminal or Ctrl+C in the starting shell does not reach it, and a caller that captures output
+/// returns at once; its output goes to the run's logs/ folder. Everything is also written to the run directory
+/// (runs/&lt;name&gt;/). A dying engine is restarted from the newest good checkpoint one safe-mode level higher, up to
+/// recovery.max_restarts times; then the run ends Failed with one Exhausted event and alert.</para>
 /// <example><code>Start-TacotronTraining -Dataset ./samples/demo-corpus -Preset demo -Run demo -MaxSteps 300</code><para>Trains the demo preset in the foreground.</para></example>
 /// <example><code>Start-TacotronTraining -Config ./voice.yaml -Detached | Get-TrainingMetrics -Follow -Kind Alignment</code><para>Starts in the background and follows the alignment metrics.</para></example>
 /// <example><code>Start-TacotronTraining -Config ./voice.yaml -Resume</code><para>Resumes a run from its last good checkpoint.</para></example>
@@ -123,11 +125,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
         if (Detached)
         {
             args.Add("--quiet");
-            int pid = EngineSession.StartDetached(args, _run.LogFile);
-            WriteVerbose($"Engine started in the background (pid {pid}); run folder {_run.Path}.");
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (DateTime.UtcNow < deadline && !File.Exists(_run.StateFile)) Thread.Sleep(200);
-            WriteObject(RunInfoFactory.Read(_run));
+            StartDetached(args);
             return;
         }
 
@@ -172,6 +170,48 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
         WriteObject(RunInfoFactory.Read(_run));
     }
 
+    /// <summary>
+    /// Starts the supervisor detached and waits (up to 30 s) until it has left the caller's session and pipes (it then
+    /// holds supervisor.lock) and its engine has written run.json; a supervisor that exits first is an error with its
+    /// message. The run object is returned either way.
+    /// </summary>
+    private void StartDetached(List<string> args)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var stderr = new System.Text.StringBuilder();
+        using (var p = EngineSession.StartDetached(args))
+        {
+            p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+            p.OutputDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            p.BeginOutputReadLine();
+            WriteVerbose($"Supervisor started in the background (pid {p.Id}); run folder {_run!.Path}; its output goes to {Path.Combine(_run.LogsDir, "supervisor.log")}.");
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            bool detached = false;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (p.HasExited)
+                {
+                    p.WaitForExit();
+                    string message;
+                    lock (stderr) message = stderr.ToString().Trim();
+                    if (p.ExitCode != 0)
+                    {
+                        var log = Path.Combine(_run.LogsDir, "supervisor.log");
+                        if (message.Length == 0 && File.Exists(log)) message = string.Join(Environment.NewLine, File.ReadLines(log).TakeLast(5));
+                        ReportExit(p.ExitCode, message.Replace("error: ", "", StringComparison.Ordinal));
+                    }
+                    break;
+                }
+                detached = detached || RunLock.ReadHolder(_run.SupervisorLockFile)?.Pid == p.Id;
+                if (detached && RunStateStore.TryRead(_run.StateFile) is { } state && state.Updated >= started) break;
+                Thread.Sleep(200);
+            }
+            // Disposing closes our ends of its first pipes; by now it writes to its log files.
+        }
+        WriteObject(RunInfoFactory.Read(_run!));
+    }
+
     private void ReportExit(int code, string message)
     {
         switch (code)
@@ -197,7 +237,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
         }
     }
 
-    /// <summary>Ctrl+C: ask the engine to checkpoint and stop, then wait for it.</summary>
+    /// <summary>Ctrl+C: ask the engine to checkpoint and stop, then wait for it (the stop request stays until it has stopped).</summary>
     protected override void StopProcessing()
     {
         if (_run is null || _session is null) return;

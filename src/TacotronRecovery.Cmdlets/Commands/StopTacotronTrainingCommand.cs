@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Checkpoints;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands;
@@ -7,11 +8,14 @@ namespace TacotronRecovery.Commands;
 /// <summary>
 /// <para type="synopsis">Stops a training run gracefully: the engine saves a checkpoint and exits within one step.</para>
 /// <para type="description">Writes the run's stop request (runs/&lt;name&gt;/stop.request) and waits until the engine has
-/// left the Running state (up to -TimeoutSeconds). With -Force an engine that does not stop in time is killed
-/// (the run then resumes from its last good checkpoint). Accepts run objects from Get-TacotronRun or
-/// Start-TacotronTraining -Detached on the pipeline.</para>
+/// and its supervisor have exited (up to -TimeoutSeconds); the run's status is then Stopped. The request stays in force
+/// until the run has stopped, so the supervisor never restarts an engine after it. With -Force a run that does not
+/// stop in time is killed: supervisor first, then the engine (on Linux and macOS the whole process group of a detached
+/// run), and its status becomes Killed (no final checkpoint; a resume continues from the last good one). Accepts run
+/// objects from Get-TacotronRun or Start-TacotronTraining -Detached on the pipeline.</para>
 /// <example><code>Stop-TacotronTraining -Run voice</code><para>Stops the run 'voice' and returns its final state.</para></example>
 /// <example><code>Get-TacotronRun | Where-Object Status -eq 'Running' | Stop-TacotronTraining -PassThru</code><para>Stops every running run.</para></example>
+/// <example><code>Stop-TacotronTraining -Run voice -TimeoutSeconds 30 -Force -PassThru</code><para>Stops 'voice'; if it has not stopped within 30 s (a hung or frozen engine), kills its supervisor and engine and returns the run with status Killed.</para></example>
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "TacotronTraining", SupportsShouldProcess = true)]
 [OutputType(typeof(TacotronRunInfo))]
@@ -32,7 +36,7 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
     [ValidateRange(0, 86400)]
     public int TimeoutSeconds { get; set; } = 120;
 
-    /// <summary><para type="description">Kill the engine if it has not stopped in time.</para></summary>
+    /// <summary><para type="description">Kill the run (supervisor, then engine) if it has not stopped in time; its status becomes Killed.</para></summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -44,32 +48,71 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         if (!this.TryResolveRun(Run, RunsRoot, out var run)) return;
-        if (!RunSummary.IsEngineRunning(run))
+        if (!RunSummary.IsEngineRunning(run) && !RunProcesses.Find(run).AnyAlive)
         {
             WriteVerbose($"Run '{run.Name}' is not running.");
             if (PassThru) WriteObject(RunInfoFactory.Read(run));
             return;
         }
         if (!ShouldProcess(run.Path, "Stop training (checkpoint, then exit)")) return;
+        // The request stays in force until the run has stopped: the supervisor restarts no engine while it exists.
         run.RequestStop();
         var deadline = DateTime.UtcNow.AddSeconds(TimeoutSeconds);
-        while (DateTime.UtcNow < deadline && RunSummary.IsEngineRunning(run)) Thread.Sleep(250);
-        if (RunSummary.IsEngineRunning(run))
+        var processes = RunProcesses.Find(run);
+        while (DateTime.UtcNow < deadline && (processes.AnyAlive || RunSummary.IsEngineRunning(run)))
         {
-            var state = RunStateStore.TryRead(run.StateFile);
-            if (Force && state is not null && state.Pid > 0)
+            Thread.Sleep(250);
+            processes = RunProcesses.Find(run);
+        }
+        if (processes.AnyAlive)
+        {
+            if (!Force)
             {
-                try { System.Diagnostics.Process.GetProcessById(state.Pid).Kill(entireProcessTree: true); }
-                catch (ArgumentException) { }
-                WriteWarning($"Run '{run.Name}' did not stop within {TimeoutSeconds} s; its engine (pid {state.Pid}) was killed. Resume it from its last good checkpoint.");
-            }
-            else
-            {
-                WriteError(new ErrorRecord(new TimeoutException($"Run '{run.Name}' did not stop within {TimeoutSeconds} s. Use -Force to kill its engine."),
+                WriteError(new ErrorRecord(new TimeoutException($"Run '{run.Name}' did not stop within {TimeoutSeconds} s. The stop request stays in force (the engine stops at its next step and is not restarted); use -Force to kill it."),
                     "StopTimeout", ErrorCategory.OperationTimeout, run.Path));
                 return;
             }
+            Kill(run, processes);
+        }
+        else
+        {
+            var state = RunStateStore.TryRead(run.StateFile);
+            WriteVerbose($"Run '{run.Name}': {state?.Status}: {state?.Message}");
         }
         if (PassThru) WriteObject(RunInfoFactory.Read(run));
+    }
+
+    private void Kill(RunDirectory run, RunProcesses processes)
+    {
+        string who = string.Join(" and ", new[] { processes.Supervisor is int s ? $"supervisor pid {s}" : null, processes.Engine is int e ? $"engine pid {e}" : null }.Where(x => x is not null));
+        bool gone = processes.Kill(run, TimeSpan.FromSeconds(10));
+        if (!gone)
+        {
+            WriteError(new ErrorRecord(new InvalidOperationException($"Run '{run.Name}': {who} could not be killed."),
+                "KillFailed", ErrorCategory.OperationStopped, run.Path));
+            return;
+        }
+        CheckpointSelection? target = null;
+        try { target = File.Exists(run.ManifestFile) ? CheckpointSelector.SelectLastGood(CheckpointManifest.Load(run.ManifestFile)) : null; }
+        catch (RunDataException) { }
+        string resume = target is null ? "No good checkpoint verifies." : $"Start-TacotronTraining -Resume continues from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).";
+        string message = $"Killed by Stop-TacotronTraining -Force: the run did not stop within {TimeoutSeconds} s ({who}); no final checkpoint. {resume}";
+        RunState? state = null;
+        try { state = RunStateStore.TryRead(run.StateFile); } catch (RunDataException) { }
+        int step = Math.Max(state?.Step ?? 0, JsonLines.ReadLast<TacotronRecovery.Core.Metrics.StepMetrics>(run.MetricsFile, 1).LastOrDefault()?.Step ?? 0);
+        RunStateStore.Write(run.StateFile, (state ?? new RunState { Name = run.Name, Host = Environment.MachineName, Started = DateTimeOffset.UtcNow }) with
+        {
+            Status = RunStatus.Killed, Updated = DateTimeOffset.UtcNow, Step = step, ExitCode = 137, Message = message,
+        });
+        using (var w = new JsonLinesWriter<TacotronRecovery.Core.Metrics.TrainingEvent>(run.EventsFile))
+        {
+            w.Append(new TacotronRecovery.Core.Metrics.TrainingEvent
+            {
+                Run = run.Name, Step = step, Time = DateTimeOffset.UtcNow, Kind = "Killed", Code = "TrainingKilled",
+                Severity = TacotronRecovery.Core.Metrics.EventSeverity.Warning, Message = message,
+            });
+        }
+        run.ClearStopRequest(); // the run has stopped: a later start must not stop at once
+        WriteWarning($"Run '{run.Name}' did not stop within {TimeoutSeconds} s; killed {who}. {resume}");
     }
 }

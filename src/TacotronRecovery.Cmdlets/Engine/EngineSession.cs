@@ -39,16 +39,31 @@ internal sealed class EngineSession : IDisposable
         return new EngineSession(p);
     }
 
-    /// <summary>Starts the engine detached: no pipes, it outlives the session. Returns its pid.</summary>
-    public static int StartDetached(IReadOnlyList<string> args, string logFile)
+    /// <summary>
+    /// Starts the supervisor detached (<c>supervise --detach</c>): on Unix through <c>/usr/bin/setsid</c> when present, so
+    /// it leads its own session and process group from its first instruction (it calls setsid() itself otherwise); on
+    /// Windows without a console window. Its stdin, stdout and stderr are new pipes, never the caller's, so a caller
+    /// that captures output (bash <c>$(...)</c>, cron, CI) does not wait for the run; the supervisor moves them to
+    /// /dev/null and logs/supervisor.log at once. Returns the started process with its pipes, which the caller reads
+    /// until the supervisor has detached (or reports why it failed) and then disposes.
+    /// </summary>
+    public static Process StartDetached(IReadOnlyList<string> args)
     {
-        var psi = EngineHost.StartInfo(args.ToArray());
-        psi.RedirectStandardOutput = false;
-        psi.RedirectStandardError = false;
-        psi.RedirectStandardInput = false;
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("The engine process did not start.");
-        return p.Id;
+        var psi = EngineHost.StartInfo([.. args, "--detach"]);
+        psi.RedirectStandardInput = true;
+        psi.CreateNoWindow = true;
+        if (!OperatingSystem.IsWindows() && File.Exists(SetsidPath))
+        {
+            psi.ArgumentList.Insert(0, psi.FileName);
+            psi.FileName = SetsidPath;
+        }
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("The engine process did not start.");
+        p.StandardInput.Close();
+        return p;
     }
+
+    /// <summary>util-linux setsid: runs a program in a new session.</summary>
+    internal const string SetsidPath = "/usr/bin/setsid";
 
     /// <summary>Records as the engine writes them, until it exits.</summary>
     public IEnumerable<object> ReadRecords()

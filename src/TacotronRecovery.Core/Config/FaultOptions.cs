@@ -21,4 +21,9 @@ public sealed record FaultOptions
     public string AttentionCollapseMode { get; init; } = "reinit";
     /// <summary>Kill the engine process (hard exit, no checkpoint) at this step.</summary>
     public int? KillAtStep { get; init; }
+    /// <summary>
+    /// Kill every engine that reaches <see cref="KillAtStep"/>, not only the first: a crash loop (each restart resumes
+    /// from a checkpoint before that step and dies there again) until the restart budget is spent.
+    /// </summary>
+    public bool KillEveryTime { get; init; }
 }

@@ -364,30 +364,34 @@ public sealed class RecoveryController
     /// Supervisor: the engine process died. Within the restart budget answers <see cref="RecoveryAction.Restart"/>
     /// (from the last good checkpoint, one safe-mode level higher, windows cleared); beyond it
     /// <see cref="RecoveryAction.Exhausted"/> with a diagnosis. With recovery disabled: <see cref="RecoveryAction.None"/> (do not restart).
+    /// The supervisor persists <see cref="State"/> in the run directory after each call, so that engines that keep dying
+    /// before they save a new checkpoint still escalate one level per death and spend the budget.
     /// </summary>
     /// <param name="reason">How it died (exit code, signal, out-of-memory kill), quoted in the decision.</param>
-    public IReadOnlyList<RecoveryDecision> OnEngineRestart(string reason)
+    /// <param name="step">Last step the engine reached (default: the last step the controller saw).</param>
+    public IReadOnlyList<RecoveryDecision> OnEngineRestart(string reason, int? step = null)
     {
         reason = string.IsNullOrWhiteSpace(reason) ? "unknown" : reason.Trim();
-        int step = _s.LastStep;
-        if (_s.Exhausted) return [ExhaustedNone(step)];
+        if (step is int reached && reached >= 0) _s.LastStep = reached;
+        int at = _s.LastStep;
+        if (_s.Exhausted) return [ExhaustedNone(at)];
         var list = new List<RecoveryDecision>();
         if (!_r.Enabled)
         {
-            Decide(list, step, RecoveryAction.None, Inv($"Recovery disabled: engine process died ({reason}); not restarting."),
+            Decide(list, at, RecoveryAction.None, Inv($"Recovery disabled: engine process died ({reason}); not restarting."),
                 Inv($"restarts={_s.Restarts}/{_r.MaxRestarts}"));
             return list;
         }
         if (_s.Restarts >= _r.MaxRestarts)
         {
-            Exhaust(list, step,
-                Inv($"Recovery exhausted: the engine process died {_s.Restarts + 1} times (restart budget {_r.MaxRestarts}); last: {reason}. Likely causes: the out-of-memory killer (lower the batch or model size), a native libtorch abort (see training.log), or an external kill."),
+            Exhaust(list, at,
+                Inv($"Recovery exhausted: the engine process died {_s.Restarts + 1} times (restart budget {_r.MaxRestarts}); last: {reason}. Likely causes: the out-of-memory killer (lower the batch or model size), a native libtorch abort (see the stderr tail in the event and the run's logs/ folder), or an external kill."),
                 Inv($"reason=\"{reason}\" {Budgets()}"));
             return list;
         }
         int from = _s.SafeModeLevel, to = Math.Min(from + 1, Math.Max(0, _r.MaxSafeModeLevel));
-        Decide(list, step, RecoveryAction.Restart,
-            Inv($"Engine process died ({reason}): restart from the last good checkpoint at safe-mode level {to}."),
+        Decide(list, at, RecoveryAction.Restart,
+            Inv($"Engine process died ({reason}): restart {_s.Restarts + 1} of {_r.MaxRestarts} from the last good checkpoint at safe-mode level {to}."),
             Inv($"reason=\"{reason}\" restarts={_s.Restarts}→{_s.Restarts + 1}/{_r.MaxRestarts} level={from}→{to}"),
             () =>
             {
@@ -399,6 +403,12 @@ public sealed class RecoveryController
             RollbackTarget.LastGood);
         return list;
     }
+
+    /// <summary>
+    /// An operator started or resumed the run (not a supervisor restart): engine deaths before now no longer count
+    /// against <c>recovery.max_restarts</c>. Levels and the other budgets are kept.
+    /// </summary>
+    public void ResetRestartBudget() => _s.Restarts = 0;
 
     /// <summary>
     /// An operator asked for emergency recovery (Invoke-EmergencyRecovery): the engine has already restored the last good

@@ -14,7 +14,11 @@ namespace TacotronRecovery.Core.Runs;
 ///   tensorboard/     event files
 ///   training.log     human log
 ///   outbox/          alerts not (yet) sent
+///   logs/            engine-&lt;n&gt;.stderr.log (+ .stdout.log when detached), supervisor.log (detached runs)
 ///   engine.lock      held by the one engine writing the run
+///   supervisor.lock  held by the supervisor of the run (pid, process start)
+///   recovery-state.json  the recovery controller's state: restarts, level, budgets (survives engine deaths)
+///   stop.request     a stop request, in force until the run has stopped
 /// </code>
 /// </summary>
 public sealed class RunDirectory
@@ -44,13 +48,25 @@ public sealed class RunDirectory
     public string LogFile => Combine("training.log");
     /// <summary>Lock held by the engine writing this run.</summary>
     public string LockFile => Combine("engine.lock");
+    /// <summary>Lock held by the supervisor of this run (the <c>supervise</c> verb), with its pid.</summary>
+    public string SupervisorLockFile => Combine("supervisor.lock");
+    /// <summary>The recovery controller's state (restarts, safe-mode level, budgets), written atomically.</summary>
+    public string RecoveryStateFile => Combine("recovery-state.json");
+    /// <summary>Engine and supervisor output: <c>engine-&lt;n&gt;.stderr.log</c>, <c>supervisor.log</c>.</summary>
+    public string LogsDir => Combine("logs");
     /// <summary>Stop request: written by Stop-TacotronTraining; the engine checkpoints and stops within one step.</summary>
     public string StopRequestFile => Combine("stop.request");
 
-    /// <summary>Asks the engine writing this run to checkpoint and stop (portable: a file, not a signal).</summary>
+    /// <summary>
+    /// Asks the engine writing this run to checkpoint and stop (portable: a file, not a signal). The request stays in
+    /// force until the run has stopped: the supervisor never restarts an engine while it exists.
+    /// </summary>
     public void RequestStop() => File.WriteAllText(StopRequestFile, "stop");
 
-    /// <summary>Removes a stale stop request.</summary>
+    /// <summary>True while a stop request is in force.</summary>
+    public bool StopRequested => File.Exists(StopRequestFile);
+
+    /// <summary>Removes the stop request (once the run has stopped, or a stale one when a new session starts).</summary>
     public void ClearStopRequest()
     {
         try { File.Delete(StopRequestFile); }

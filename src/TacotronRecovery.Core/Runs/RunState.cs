@@ -15,6 +15,11 @@ public enum RunStatus
     Recovering,
     /// <summary>Reached its step target.</summary>
     Completed,
+    /// <summary>
+    /// Killed by <c>Stop-TacotronTraining -Force</c> after it did not stop in time: no final checkpoint; a resume
+    /// continues from the last good one.
+    /// </summary>
+    Killed,
 }
 
 /// <summary>

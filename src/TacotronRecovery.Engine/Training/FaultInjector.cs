@@ -57,7 +57,7 @@ public sealed class FaultInjector
     public string? AttentionCollapseAt(int step) => _o.AttentionCollapseAtStep == step && Fire("attention_collapse") ? _o.AttentionCollapseMode : null;
 
     /// <summary>True at the step where the engine must die without a checkpoint.</summary>
-    public bool KillAt(int step) => _o.KillAtStep == step && Fire("kill");
+    public bool KillAt(int step) => _o.KillAtStep == step && (Fire("kill") || _o.KillEveryTime);
 
     private bool Fire(string name)
     {

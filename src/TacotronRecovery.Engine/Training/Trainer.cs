@@ -91,10 +91,14 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Resumes from <paramref name="checkpoint"/> (or the run's last good checkpoint when <paramref name="resume"/>),
-    /// else saves the initial weights as step 0 so that a rollback always has a target.
+    /// else saves the initial weights as step 0 so that a rollback always has a target. The recovery controller continues
+    /// from <paramref name="recoveryState"/> when given (a supervisor restart: the run's recovery-state.json, newer than
+    /// any checkpoint), else from the checkpoint's state.
     /// </summary>
-    public void Start(bool resume, string? checkpoint = null)
+    public void Start(bool resume, string? checkpoint = null, RecoveryState? recoveryState = null)
     {
+        if (recoveryState is not null)
+            _controller = new RecoveryController(_config.Recovery, _config.Training, _config.GuidedAttention, recoveryState);
         string? path = checkpoint;
         if (path is null && resume) path = _checkpoints.SelectLastGood(out _)?.Path;
         if (path is not null)
@@ -109,7 +113,7 @@ public sealed class Trainer : IDisposable
             int batch = meta["batch_size"]?.GetValue<int>() ?? _config.Training.BatchSize;
             _sampler.Resize(batch);
             _sampler.Restore(epoch, position);
-            if (meta["controller"] is JsonNode state && state.Deserialize<RecoveryState>(RunJson.Options) is { } s)
+            if (recoveryState is null && meta["controller"] is JsonNode state && state.Deserialize<RecoveryState>(RunJson.Options) is { } s)
                 _controller = new RecoveryController(_config.Recovery, _config.Training, _config.GuidedAttention, s);
             _sink.Log($"resumed from {path} at step {Step}");
             // A checkpoint from elsewhere becomes this run's first rollback target.
@@ -124,14 +128,6 @@ public sealed class Trainer : IDisposable
 
     private bool IsInRun(string path) =>
         string.Equals(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)), System.IO.Path.GetFullPath(_run.CheckpointsDir), StringComparison.Ordinal);
-
-    /// <summary>Tells the controller the engine was restarted after a crash (supervisor). Returns its decisions.</summary>
-    public IReadOnlyList<RecoveryDecision> NotifyRestart(string reason)
-    {
-        var decisions = _controller.OnEngineRestart(reason);
-        foreach (var d in decisions) Report(d);
-        return decisions;
-    }
 
     /// <summary>
     /// Emergency recovery requested by an operator, after <see cref="Start"/> restored the last good checkpoint:

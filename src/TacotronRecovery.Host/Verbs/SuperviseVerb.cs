@@ -1,73 +1,237 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using TacotronRecovery.Core.Checkpoints;
 using TacotronRecovery.Core.Metrics;
+using TacotronRecovery.Core.Recovery;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Host.Verbs;
 
 /// <summary>
-/// <c>supervise</c>: starts <c>train</c> in a child process and restarts it from the last good checkpoint when it
-/// dies (native abort, out-of-memory kill, killed), up to <c>recovery.max_restarts</c> times. The child is told why
-/// (--restart-reason), and its recovery controller raises the safe-mode level. Child stdout is forwarded as is.
-/// A libtorch abort therefore kills an engine, never the supervisor or the user's shell.
+/// <c>supervise</c>: starts <c>train</c> in a child process and, when it dies (native abort, out-of-memory kill,
+/// killed), asks the run's <see cref="RecoveryController"/> what to do and does it: <c>Restart</c> from the newest good
+/// checkpoint one safe-mode level higher, or <c>Exhausted</c> (stop, mark the run Failed, exit 3). The controller's state
+/// (restart count, level, budgets) lives in the run's recovery-state.json, so deaths escalate even when no engine lives
+/// long enough to save a checkpoint. Each decision is one event and one alert, with the dead engine's exit code and the
+/// tail of its stderr. A stop request (stop.request, SIGINT, SIGTERM) is final: no engine is restarted after it.
+/// With --detach the supervisor leaves the caller's session, terminal and pipes (see <see cref="Detach"/>).
 /// </summary>
 public static class SuperviseVerb
 {
+    /// <summary>Lines of a dead engine's stderr kept for the event and the alert.</summary>
+    public const int StderrTailLines = 20;
+
+    /// <summary>Engine log files kept per stream in logs/ (older ones are deleted).</summary>
+    public const int KeepEngineLogs = 10;
+
     /// <summary>Runs the verb; returns the final exit code.</summary>
     public static int Run(Arguments args)
     {
         var config = RunSession.LoadConfig(args, out var configPath);
         var run = RunSession.Locate(args, config, configPath);
+        bool detached = args.Has("detach");
         args.Has("resume"); args.Get("checkpoint"); args.Has("quiet"); args.Get("emergency");
         args.RejectUnknown();
         run.Create();
-        var childArgs = args.Raw().ToList();
+        if (detached) Detach.Apply(Path.Combine(run.LogsDir, "supervisor.log"));
+        Directory.CreateDirectory(run.LogsDir);
+
+        using var supervisorLock = RunLock.Acquire(run.SupervisorLockFile);
+        // A request left by an earlier session (its engine died before it stopped) must not stop this one at once.
+        run.ClearStopRequest();
+        var childArgs = args.Raw().Where(a => a != "--detach").ToList();
         if (!childArgs.Contains("--run")) { childArgs.Add("--run"); childArgs.Add(run.Path); }
+        childArgs.Add("--supervised");
 
-        int maxRestarts = config.Recovery.Enabled ? config.Recovery.MaxRestarts : 0;
-        int restarts = 0;
-        string? reason = null;
         using var stopping = new CancellationTokenSource();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); TryRequestStop(run); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping.Cancel(); TryRequestStop(run); });
+        void OnSignal(PosixSignalContext c) { c.Cancel = true; stopping.Cancel(); TryRequestStop(run); }
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
-        while (true)
+        var alerts = new AlertBridge(config, run, warning => Console.Error.WriteLine("warning: " + warning));
+        try
         {
-            var a = new List<string>(childArgs);
-            if (reason is not null)
+            bool restarted = false;
+            while (true)
             {
-                if (!a.Contains("--resume")) a.Add("--resume");
-                RemoveOption(a, "--checkpoint");
-                RemoveOption(a, "--emergency");
-                a.Add("--restart-reason"); a.Add(reason);
-            }
-            int code;
-            using (var child = StartChild(a))
-            {
-                child.WaitForExit();
-                code = child.ExitCode;
-            }
-            if (code is ExitCodes.Ok or ExitCodes.Usage or ExitCodes.Exhausted or ExitCodes.Locked or ExitCodes.BadInput || stopping.IsCancellationRequested)
-                return code;
-
-            reason = $"engine exited with code {code}{Describe(code)}";
-            if (restarts >= maxRestarts)
-            {
-                var message = $"The engine died ({reason}) and the restart budget ({maxRestarts}) is spent; stopped. Checkpoints and logs are kept in {run.Path}.";
-                AppendEvent(run, "Exhausted", "RestartBudgetSpent", EventSeverity.Critical, message, LastStep(run));
-                var state = RunStateStore.TryRead(run.StateFile);
-                RunStateStore.Write(run.StateFile, (state ?? new RunState { Name = run.Name, Started = DateTimeOffset.UtcNow }) with
+                if (run.StopRequested || stopping.IsCancellationRequested)
+                    return Stopped(run, "Stop requested while the engine was being restarted; not restarted.");
+                var a = new List<string>(childArgs);
+                if (restarted)
                 {
-                    Status = RunStatus.Failed, Updated = DateTimeOffset.UtcNow, ExitCode = ExitCodes.Exhausted, Message = message,
-                });
-                Console.Error.WriteLine(message);
-                return ExitCodes.Exhausted;
+                    RemoveOption(a, "--checkpoint");
+                    RemoveOption(a, "--emergency");
+                    if (!a.Contains("--resume")) a.Add("--resume");
+                    a.Add("--restarted");
+                }
+                var death = RunEngine(a, run, detached);
+                int code = death.ExitCode;
+                if (code is ExitCodes.Ok or ExitCodes.Usage or ExitCodes.Exhausted or ExitCodes.Locked or ExitCodes.BadInput)
+                {
+                    if (code == ExitCodes.Ok) run.ClearStopRequest(); // stopped or completed: the request has been served
+                    return code;
+                }
+                string reason = $"exit code {code}{Describe(code)}";
+                if (run.StopRequested || stopping.IsCancellationRequested)
+                    return Stopped(run, $"The engine died ({reason}) after the stop request, before its stop checkpoint; not restarted.", death);
+
+                var decision = Decide(config, run, reason, death);
+                var e = ToEvent(decision, run, death);
+                AppendEvent(run, e, echo: !detached);
+                alerts.OnEvent(e);
+                switch (decision.Action)
+                {
+                    case RecoveryAction.Restart:
+                        UpdateState(run, RunStatus.Recovering, e.Message, null);
+                        restarted = true;
+                        continue;
+                    case RecoveryAction.Exhausted:
+                        UpdateState(run, RunStatus.Failed, e.Message, ExitCodes.Exhausted);
+                        Console.Error.WriteLine(e.Message);
+                        return ExitCodes.Exhausted;
+                    default: // recovery disabled: report, do not restart
+                        UpdateState(run, RunStatus.Failed, e.Message, code);
+                        Console.Error.WriteLine(e.Message);
+                        return code;
+                }
             }
-            restarts++;
-            AppendEvent(run, "Restart", "EngineRestart", EventSeverity.Critical,
-                $"The engine died ({reason}); restart {restarts} of {maxRestarts} from the last good checkpoint, one safe-mode level higher.", LastStep(run));
-            var s = RunStateStore.TryRead(run.StateFile);
-            if (s is not null) RunStateStore.Write(run.StateFile, s with { Status = RunStatus.Recovering, Updated = DateTimeOffset.UtcNow, Message = reason });
+        }
+        finally
+        {
+            alerts.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>How one engine ended: exit code, pid, the tail of its stderr and where the whole of it is.</summary>
+    internal sealed record EngineDeath(int ExitCode, int Pid, IReadOnlyList<string> StderrTail, string StderrLog);
+
+    /// <summary>
+    /// The controller's answer to a death, from the run's persisted recovery state (or the newest checkpoint's when the
+    /// engine never wrote one), written back before the next engine starts.
+    /// </summary>
+    private static RecoveryDecision Decide(Core.Config.TacotronConfig config, RunDirectory run, string reason, EngineDeath death)
+    {
+        RecoveryState? state;
+        try { state = RecoveryStateStore.TryRead(run.RecoveryStateFile); }
+        catch (RunDataException e) { Console.Error.WriteLine("warning: " + e.Message); state = null; }
+        var controller = new RecoveryController(config.Recovery, config.Training, config.GuidedAttention, state);
+        var decisions = controller.OnEngineRestart(reason, LastStep(run));
+        RecoveryStateStore.Write(run.RecoveryStateFile, controller.State);
+        return decisions.Single();
+    }
+
+    private static TrainingEvent ToEvent(RecoveryDecision d, RunDirectory run, EngineDeath death)
+    {
+        var e = d.ToEvent(run.Name, DateTimeOffset.UtcNow);
+        var data = e.Data ?? new JsonObject();
+        data["exit_code"] = death.ExitCode;
+        data["engine_pid"] = death.Pid;
+        data["stderr_log"] = death.StderrLog;
+        data["stderr_tail"] = new JsonArray(death.StderrTail.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
+        string message = d.Reason;
+        if (d.Action == RecoveryAction.Restart)
+        {
+            var target = NewestGood(run);
+            data["resume_checkpoint"] = target?.Path;
+            data["resume_step"] = target?.Entry.Step;
+            message += target is null ? " No good checkpoint verifies: the engine starts from scratch."
+                : $" Resuming from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).";
+        }
+        return e with { Message = message, Data = data };
+    }
+
+    private static CheckpointSelection? NewestGood(RunDirectory run)
+    {
+        try { return File.Exists(run.ManifestFile) ? CheckpointSelector.SelectLastGood(CheckpointManifest.Load(run.ManifestFile)) : null; }
+        catch (RunDataException) { return null; }
+    }
+
+    /// <summary>The run ends stopped (on request) although its engine did not stop by itself; says which checkpoint a resume uses.</summary>
+    private static int Stopped(RunDirectory run, string why, EngineDeath? death = null)
+    {
+        var target = NewestGood(run);
+        string message = why + (target is null ? " No good checkpoint verifies." : $" A resume continues from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).");
+        var data = new JsonObject();
+        if (death is not null)
+        {
+            data["exit_code"] = death.ExitCode;
+            data["stderr_log"] = death.StderrLog;
+            data["stderr_tail"] = new JsonArray(death.StderrTail.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
+        }
+        AppendEvent(run, new TrainingEvent
+        {
+            Run = run.Name, Step = LastStep(run), Time = DateTimeOffset.UtcNow, Kind = "Stopped", Code = "TrainingStopped",
+            Severity = death is null ? EventSeverity.Info : EventSeverity.Warning, Message = message, Data = data,
+        }, echo: true);
+        UpdateState(run, RunStatus.Stopped, message, death?.ExitCode ?? ExitCodes.Ok);
+        run.ClearStopRequest();
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Runs one engine to its end. Its stderr goes to logs/engine-&lt;n&gt;.stderr.log (and, in the foreground, on to ours);
+    /// its stdout is passed through in the foreground (the cmdlet reads the JSON lines) and goes to
+    /// logs/engine-&lt;n&gt;.stdout.log when detached.
+    /// </summary>
+    private static EngineDeath RunEngine(IEnumerable<string> args, RunDirectory run, bool detached)
+    {
+        int n = NextLogNumber(run.LogsDir);
+        var stderrLog = Path.Combine(run.LogsDir, $"engine-{n}.stderr.log");
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = detached };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            psi.ArgumentList.Add(typeof(SuperviseVerb).Assembly.Location);
+        psi.ArgumentList.Add("train");
+        foreach (var a in args) psi.ArgumentList.Add(a);
+
+        var tail = new Queue<string>();
+        using var err = new StreamWriter(new FileStream(stderrLog, FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        using var outLog = detached
+            ? new StreamWriter(new FileStream(Path.Combine(run.LogsDir, $"engine-{n}.stdout.log"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true }
+            : null;
+        using var child = new Process { StartInfo = psi };
+        child.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (tail)
+            {
+                err.WriteLine(e.Data);
+                tail.Enqueue(e.Data);
+                while (tail.Count > StderrTailLines) tail.Dequeue();
+            }
+            if (!detached) Console.Error.WriteLine(e.Data);
+        };
+        if (outLog is not null) child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (outLog) outLog.WriteLine(e.Data); };
+        if (!child.Start()) throw new InvalidOperationException("The engine process did not start.");
+        child.BeginErrorReadLine();
+        if (outLog is not null) child.BeginOutputReadLine();
+        PruneLogs(run.LogsDir, n);
+        child.WaitForExit(); // also waits until the redirected streams are drained
+        lock (tail) return new EngineDeath(child.ExitCode, child.Id, tail.ToArray(), stderrLog);
+    }
+
+    private static int NextLogNumber(string dir)
+    {
+        int max = 0;
+        foreach (var f in Directory.EnumerateFiles(dir, "engine-*.log"))
+        {
+            var name = Path.GetFileName(f);
+            int dash = name.IndexOf('-'), dot = name.IndexOf('.');
+            if (dot > dash && int.TryParse(name.AsSpan(dash + 1, dot - dash - 1), out int k)) max = Math.Max(max, k);
+        }
+        return max + 1;
+    }
+
+    private static void PruneLogs(string dir, int newest)
+    {
+        foreach (var f in Directory.EnumerateFiles(dir, "engine-*.log").ToList())
+        {
+            var name = Path.GetFileName(f);
+            int dash = name.IndexOf('-'), dot = name.IndexOf('.');
+            if (dot > dash && int.TryParse(name.AsSpan(dash + 1, dot - dash - 1), out int k) && k <= newest - KeepEngineLogs)
+            {
+                try { File.Delete(f); } catch (IOException) { }
+            }
         }
     }
 
@@ -91,25 +255,32 @@ public static class SuperviseVerb
         _ => "",
     };
 
-    private static int LastStep(RunDirectory run) => RunStateStore.TryRead(run.StateFile)?.Step ?? 0;
-
-    private static void AppendEvent(RunDirectory run, string kind, string code, EventSeverity severity, string message, int step)
+    private static int LastStep(RunDirectory run)
     {
-        using var w = new JsonLinesWriter<TrainingEvent>(run.EventsFile);
-        var e = new TrainingEvent { Run = run.Name, Step = step, Time = DateTimeOffset.UtcNow, Kind = kind, Code = code, Severity = severity, Message = message };
-        w.Append(e);
-        Console.Out.WriteLine("{\"type\":\"event\",\"data\":" + System.Text.Json.JsonSerializer.Serialize(e, RunJson.Options) + "}");
-        File.AppendAllText(run.LogFile, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} [{severity}] {code}: {message}{Environment.NewLine}");
+        int fromState = 0;
+        try { fromState = RunStateStore.TryRead(run.StateFile)?.Step ?? 0; } catch (RunDataException) { }
+        int fromMetrics = JsonLines.ReadLast<StepMetrics>(run.MetricsFile, 1).LastOrDefault()?.Step ?? 0;
+        return Math.Max(fromState, fromMetrics);
     }
 
-    private static Process StartChild(IEnumerable<string> args)
+    private static void UpdateState(RunDirectory run, RunStatus status, string message, int? exitCode)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-        var self = typeof(SuperviseVerb).Assembly.Location;
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            psi.ArgumentList.Add(self);
-        psi.ArgumentList.Add("train");
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi) ?? throw new InvalidOperationException("The engine process did not start.");
+        RunState? s = null;
+        try { s = RunStateStore.TryRead(run.StateFile); } catch (RunDataException) { }
+        RunStateStore.Write(run.StateFile, (s ?? new RunState { Name = run.Name, Started = DateTimeOffset.UtcNow, Host = Environment.MachineName }) with
+        {
+            Status = status, Updated = DateTimeOffset.UtcNow, Message = message, ExitCode = exitCode, Step = LastStep(run),
+        });
+    }
+
+    private static void AppendEvent(RunDirectory run, TrainingEvent e, bool echo)
+    {
+        using (var w = new JsonLinesWriter<TrainingEvent>(run.EventsFile)) w.Append(e);
+        if (echo)
+        {
+            try { Console.Out.WriteLine("{\"type\":\"event\",\"data\":" + System.Text.Json.JsonSerializer.Serialize(e, RunJson.Options) + "}"); }
+            catch (IOException) { }
+        }
+        File.AppendAllText(run.LogFile, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} [{e.Severity}] {e.Code}: {e.Message}{Environment.NewLine}");
     }
 }

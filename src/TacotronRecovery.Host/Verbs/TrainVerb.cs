@@ -9,7 +9,9 @@ namespace TacotronRecovery.Host.Verbs;
 
 /// <summary>
 /// <c>train</c>: one engine process training one run. Options: --config, --run, --runs-root, --dataset, --preset,
-/// --max-steps, --device, --threads, --resume, --checkpoint, --restart-reason, --emergency REASON, --quiet.
+/// --max-steps, --device, --threads, --resume, --checkpoint, --emergency REASON, --quiet; from the supervisor also
+/// --supervised (the supervisor owns the stop request) and --restarted (continue the recovery state the supervisor
+/// wrote to recovery-state.json after the previous engine died).
 /// </summary>
 public static class TrainVerb
 {
@@ -17,7 +19,8 @@ public static class TrainVerb
     public static int Run(Arguments args)
     {
         var session = RunSession.Open(args, verb: "train");
-        var restartReason = args.Get("restart-reason");
+        bool restarted = args.Has("restarted");
+        bool supervised = args.Has("supervised");
         bool resume = args.Has("resume");
         var checkpoint = args.Get("checkpoint");
         bool quiet = args.Has("quiet");
@@ -30,14 +33,18 @@ public static class TrainVerb
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        run.ClearStopRequest();
+        // A standalone engine owns the stop request; under a supervisor the supervisor clears it when its session starts
+        // and once the run has stopped, so that a request made while an engine restarts is not lost.
+        if (!supervised) run.ClearStopRequest();
         using var watcher = new Timer(_ => { if (File.Exists(run.StopRequestFile)) stop.Cancel(); }, null, 250, 250);
 
         var alerts = new AlertBridge(config, run, warning => Console.Error.WriteLine("warning: " + warning));
         using var sink = new RunSink(run, stdout: !quiet, tensorboard: config.Training.TensorBoard, alerts);
         try
         {
-            return Train(session, sink, restartReason, resume, checkpoint, emergency, stop.Token);
+            int code = Train(session, sink, restarted, resume, checkpoint, emergency, stop.Token);
+            if (!supervised && code == ExitCodes.Ok) run.ClearStopRequest();
+            return code;
         }
         finally
         {
@@ -52,7 +59,7 @@ public static class TrainVerb
         if (training.Mmi) yield return ("training.mmi", "the MMI auxiliary loss is not implemented");
     }
 
-    private static int Train(RunSession session, RunSink sink, string? restartReason, bool resume, string? checkpoint, string? emergency, CancellationToken stopToken)
+    private static int Train(RunSession session, RunSink sink, bool restarted, bool resume, string? checkpoint, string? emergency, CancellationToken stopToken)
     {
         var config = session.Config;
         var run = session.Run;
@@ -65,8 +72,14 @@ public static class TrainVerb
         session.SetState(RunStatus.Running, 0, $"training on {device.type}");
 
         using var trainer = new Trainer(config, run, device, data.Train, data.Validation, sink);
-        trainer.Start(resume || restartReason is not null || emergency is not null || checkpoint is not null, checkpoint);
-        if (restartReason is not null) trainer.NotifyRestart(restartReason);
+        // After a death the supervisor has already asked the recovery controller (restart count, level) and written its
+        // state to recovery-state.json: continue from that, not from the older state inside the checkpoint.
+        var recoveryState = restarted ? Core.Recovery.RecoveryStateStore.TryRead(run.RecoveryStateFile) : null;
+        trainer.Start(resume || restarted || emergency is not null || checkpoint is not null, checkpoint, recoveryState);
+        if (restarted) trainer.Controller.OnRollbackCompleted(trainer.Step);
+        else trainer.Controller.ResetRestartBudget();
+        Core.Recovery.RecoveryStateStore.Write(run.RecoveryStateFile, trainer.Controller.State);
+        sink.RecoveryState = () => trainer.Controller.State;
         if (emergency is not null)
         {
             var last = JsonLines.ReadLast<AlignmentMetrics>(run.AlignmentFile, 1).LastOrDefault();
@@ -89,9 +102,24 @@ public static class TrainVerb
             });
         }
 
-        using var heartbeat = new Timer(_ => session.SetState(RunStatus.Running, trainer.Step, null), null, 2000, 2000);
-        var outcome = trainer.Run(config.Training.MaxSteps, stopToken);
-        heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
+        // An exception escaping a timer callback ends the process with SIGABRT (exit 134), so the heartbeat must not
+        // throw: a failed write (disk full, a folder removed under it) is reported and the next beat tries again.
+        var heartbeat = new Timer(_ =>
+        {
+            try { session.SetState(RunStatus.Running, trainer.Step, null); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Console.Error.WriteLine($"warning: run.json heartbeat: {e.Message}"); }
+        }, null, 2000, 2000);
+        TrainingOutcome outcome;
+        try
+        {
+            outcome = trainer.Run(config.Training.MaxSteps, stopToken);
+        }
+        finally
+        {
+            // Wait for a beat in flight: it would otherwise overwrite the final state below with Running.
+            using var beatsDone = new ManualResetEvent(false);
+            if (heartbeat.Dispose(beatsDone)) beatsDone.WaitOne(TimeSpan.FromSeconds(10));
+        }
 
         var (status, code, message, eventCode, severity) = outcome switch
         {
@@ -104,7 +132,6 @@ public static class TrainVerb
             Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = outcome.ToString(), Code = eventCode,
             Severity = severity, Message = message,
         });
-        run.ClearStopRequest();
         session.SetState(status, trainer.Step, message, code);
         return code;
     }
