@@ -73,7 +73,7 @@ $result | Format-List | Out-Host
 Step '4. Report'
 $health = Get-TrainingMetrics -Run $run -Kind All -Last 300 | Test-LossHealth
 $health | Format-List | Out-Host
-$health.Findings | Format-Table Code, Severity, Evidence, Recommendation -Wrap | Out-Host
+foreach ($f in $health.Findings) { Write-Host "$($f.Code): $($f.Evidence)"; Write-Host "  what to do: $($f.Recommendation)" }
 $metricsPlot = Export-TacotronPlot -Run $run -Kind Metrics -PassThru
 $attention = Get-ChildItem (Join-Path $run 'plots') -Filter 'alignment-*.png' | Sort-Object Name | Select-Object -Last 1
 $heldOut = (Get-Content (Join-Path $corpus 'validation.txt') | Select-Object -First 1)
