@@ -86,13 +86,15 @@ Describe 'Formatting: every output type has a view' {
         Get-FormatData -TypeName $_ | Should -Not -BeNullOrEmpty -Because "$_ is emitted by a cmdlet"
     }
 
-    It 'the result objects have a list view and the run-level summaries are lists by default' {
+    It 'the result objects have a short default table view and a readable list view' {
         foreach ($t in 'Recovery.RecoveryResult', 'Recovery.RecoveryPlan', 'Recovery.StageReached', 'Recovery.RecoveryStage', 'Health.HealthReport') {
             $views = (Get-FormatData -TypeName "TacotronRecovery.Core.$t").FormatViewDefinition
             $views | ForEach-Object { $_.Control.GetType().Name } | Should -Contain 'ListControl' -Because "$t needs a readable Format-List"
         }
-        ($Samples.RecoveryResult | Out-String) | Should -Match '(?m)^Outcome\s+: Recovered'
-        ($Samples.RecoveryPlan | Out-String) | Should -Match '(?m)^Stages\s+: Numerics'
+        ($Samples.RecoveryResult | Out-String) | Should -Match '(?m)^demo\s+Recovered\s+141\s+0:23\s+84 %'
+        ($Samples.RecoveryResult | Format-List | Out-String) | Should -Match '(?m)^Outcome\s+: Recovered'
+        ($Samples.RecoveryPlan | Out-String) | Should -Match '(?m)^demo\s+490\s+0\.1537 s\s+790\s+0:46\s+Numerics, Alignment forming'
+        ($Samples.RecoveryPlan | Format-List | Out-String) | Should -Match '(?m)^Stages\s+: Numerics\s+steps 490–540\s+forecast: step 540, 0:08'
     }
 }
 
