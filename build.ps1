@@ -74,6 +74,14 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+# Colour only on a terminal: pwsh writes ANSI colour (table headers, warnings, errors) even into a redirected stdout.
+# A redirected run and NO_COLOR (https://no-color.org) get plain text, and so do the child pwsh processes (help
+# generation, Pester), which inherit NO_COLOR.
+if ($env:NO_COLOR -or [Console]::IsOutputRedirected) {
+    $PSStyle.OutputRendering = 'PlainText'
+    $PSStyle.Progress.Style = ''
+    $env:NO_COLOR = '1'
+}
 $Root = $PSScriptRoot
 $Out = if ($Output) { [System.IO.Path]::GetFullPath($Output) } else { Join-Path $Root 'out' }
 $ArtifactArgs = if ($ArtifactsPath) { @('--artifacts-path', [System.IO.Path]::GetFullPath($ArtifactsPath)) } else { @() }

@@ -31,6 +31,11 @@ $config = Join-Path $Root 'samples/demo.yaml'
 $corpus = Join-Path $Root 'samples/demo-corpus'
 $run = Join-Path $RunsRoot 'demo'
 $started = Get-Date
+# Colour only on a terminal: pwsh writes ANSI colour (table headers, warnings, errors) even into a redirected stdout,
+# so a redirected run and NO_COLOR (https://no-color.org) get plain text. Progress bars keep their bar, not their colour.
+if ($env:NO_COLOR -or [Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
+if ($env:NO_COLOR) { $PSStyle.Progress.Style = '' }
+$fig = [TacotronRecovery.Core.Figures]   # one way to write shares (92 %), durations (m:ss) and losses
 
 function Step([string] $Text) { Write-Host ''; Write-Host "== $Text" -ForegroundColor Cyan }
 
@@ -38,7 +43,7 @@ Step '1. Environment and data'
 $envReport = Test-TacotronEnvironment -RunsPath $RunsRoot
 Write-Host $envReport.Verdict
 $summary = Test-TacotronDataset -Path $corpus | Where-Object { $_ -is [TacotronRecovery.Core.Data.DatasetSummary] }
-Write-Host ("demo corpus: {0} rows, {1} usable, {2:N1} min of audio, {3} held out for validation" -f $summary.Rows, $summary.UsableRows, ($summary.TotalAudioHours * 60), $summary.ValidationRows)
+Write-Host ("demo corpus: {0} rows, {1} usable, {2} of audio, {3} held out for validation" -f $summary.Rows, $summary.UsableRows, $fig::Seconds($summary.TotalAudioHours * 3600), $summary.ValidationRows)
 
 if (Test-Path $run) { Remove-Item $run -Recurse -Force }
 Step '2. Train the demo preset, with faults injected (see samples/demo.yaml)'
@@ -46,7 +51,7 @@ $events = [System.Collections.Generic.List[object]]::new()
 Start-TacotronTraining -Config $config -RunsRoot $RunsRoot -MetricsInterval 0 -WarningAction SilentlyContinue | ForEach-Object {
     if ($_ -is [TacotronRecovery.Core.Metrics.TrainingEvent]) { $events.Add($_) }
     elseif ($_ -is [TacotronRecovery.Core.Metrics.AlignmentMetrics] -and $_.Source -eq 'validation') {
-        Write-Host ("  step {0,4} validation: Diagonality {1,4:P0}  GateAccuracy {2,4:P0}  StopAccuracy {3,4:P0}  Quality {4,3:N0}%" -f $_.Step, $_.Diagonality, $_.GateAccuracy, $_.StopAccuracy, $_.Quality)
+        Write-Host ("  step {0,4} validation: Diagonality {1,5}  GateAccuracy {2,5}  StopAccuracy {3,5}  Quality {4,5}" -f $_.Step, $fig::Share($_.Diagonality), $fig::Share($_.GateAccuracy), $fig::Share($_.StopAccuracy), $fig::Percent($_.Quality))
     }
 }
 Write-Host 'What the engine did by itself:'
@@ -54,20 +59,21 @@ $events | Where-Object { $_.Kind -in 'Recovery', 'Restart', 'Training' -and $_.C
     ForEach-Object { Write-Host ("  step {0,4}  {1,-8} {2,-24} {3}" -f $_.Step, $_.Severity, $_.Code, $_.Message) }
 
 $broken = Get-TrainingMetrics -Run $run -Kind Alignment -Last 1
-Write-Host ("The run ends broken: attention collapsed at the last step (Diagonality {0:P0})." -f $broken.Diagonality)
+Write-Host ("The run ends broken: attention collapsed at the last step (Diagonality {0})." -f $fig::Share($broken.Diagonality))
 
 Step '3. Invoke-EmergencyRecovery -Run demo -Notify'
 $recovery = Invoke-EmergencyRecovery -Run $run -MaxSteps $RecoverySteps -StageScale 0.1 -Notify -WarningAction SilentlyContinue
 $plan = $recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.RecoveryPlan] }
-$plan.Stages | Format-Table Name, FromStep, ToStep, Target, ForecastSteps, ForecastTime -AutoSize | Out-Host
-$recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.StageReached] } | Format-Table Name, Step, StepsFromStart, Elapsed, Diagonality, GateAccuracy, Quality -AutoSize | Out-Host
+# The module's views (TacotronRecovery.format.ps1xml, formats/) round for reading; the objects keep full precision.
+$plan | Format-List | Out-Host
+$recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.StageReached] } | Format-Table | Out-Host
 $result = $recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.RecoveryResult] }
-$result | Format-List Outcome, Steps, Minutes, Diagonality, GateAccuracy, Quality, GoodCheckpoint, Diagnosis | Out-Host
+$result | Format-List | Out-Host
 
 Step '4. Report'
 $health = Get-TrainingMetrics -Run $run -Kind All -Last 300 | Test-LossHealth
-$health | Format-List Status, Diagonality, GateAccuracy, Quality | Out-Host
-$health.Findings | Format-Table Code, Severity, Evidence, Recommendation -Wrap | Out-Host
+$health | Format-List | Out-Host
+foreach ($f in $health.Findings) { Write-Host "$($f.Code): $($f.Evidence)"; Write-Host "  what to do: $($f.Recommendation)" }
 $metricsPlot = Export-TacotronPlot -Run $run -Kind Metrics -PassThru
 $attention = Get-ChildItem (Join-Path $run 'plots') -Filter 'alignment-*.png' | Sort-Object Name | Select-Object -Last 1
 $heldOut = (Get-Content (Join-Path $corpus 'validation.txt') | Select-Object -First 1)
@@ -77,6 +83,6 @@ $synthesis = Get-TacotronCheckpoint -Run $run -Good -Latest | Invoke-TacotronSyn
 $outbox = @(Get-ChildItem (Join-Path $run 'outbox') -Filter '*.json' -ErrorAction SilentlyContinue)
 Write-Host "metrics plot:    $($metricsPlot.FullName)"
 Write-Host "attention plot:  $($attention.FullName)"
-Write-Host ("held-out speech: {0} (""{1}"", {2:N1} s, Diagonality {3:P0})" -f $synthesis.Path, $sentence, $synthesis.DurationSeconds, $synthesis.Diagonality)
+Write-Host ("held-out speech: {0} (""{1}"", {2} s, Diagonality {3})" -f $synthesis.Path, $sentence, $fig::Number($synthesis.DurationSeconds), $fig::Share($synthesis.Diagonality))
 Write-Host "alerts queued:   $($outbox.Count) in $(Join-Path $run 'outbox') (set telegram.enabled, chat_id and TACOTRON_TELEGRAM_TOKEN to send them)"
-Write-Host ("demo finished in {0:N1} min: {1}" -f ((Get-Date) - $started).TotalMinutes, $(if ($result.Outcome -eq 'Recovered') { 'the broken run was recovered.' } else { 'the run was NOT recovered: ' + $result.Diagnosis }))
+Write-Host ("demo finished in {0}: {1}" -f $fig::Duration((Get-Date) - $started), $(if ($result.Outcome -eq 'Recovered') { 'the broken run was recovered.' } else { 'the run was NOT recovered: ' + $result.Diagnosis }))

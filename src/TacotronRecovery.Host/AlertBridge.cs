@@ -1,3 +1,4 @@
+using TacotronRecovery.Core;
 using TacotronRecovery.Core.Alerts;
 using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Health;
@@ -57,7 +58,7 @@ public sealed class AlertBridge : IAsyncDisposable
         {
             _successSent = true;
             Send(AlertKind.Success, a.Step, $"{_run.Name}: targets reached at step {a.Step}",
-                new[] { $"Diagonality {a.Diagonality:P0}, GateAccuracy {a.GateAccuracy:P0}, Quality {a.Quality:0}%" + (a.StopAccuracy is double s ? $", StopAccuracy {s:P0}" : "") });
+                new[] { $"Diagonality {Figures.Share(a.Diagonality)}, GateAccuracy {Figures.Share(a.GateAccuracy)}, Quality {Figures.Percent(a.Quality)}" + (a.StopAccuracy is double s ? $", StopAccuracy {Figures.Share(s)}" : "") });
         }
     }
 
@@ -112,7 +113,7 @@ public sealed class AlertBridge : IAsyncDisposable
             $"lr {m.LearningRate:G3}, mode {m.Mode}, {m.StepSeconds:0.00} s/step",
         };
         if (last is not null)
-            lines.Add($"Diagonality {last.Diagonality:P0}, GateAccuracy {last.GateAccuracy:P0}, Quality {last.Quality:0}% ({last.Source}, step {last.Step})");
+            lines.Add($"Diagonality {Figures.Share(last.Diagonality)}, GateAccuracy {Figures.Share(last.GateAccuracy)}, Quality {Figures.Percent(last.Quality)} ({last.Source}, step {last.Step})");
         lines.Add($"health: {report.Status}" + (report.Findings.Count > 0 ? " — " + string.Join(", ", report.Findings.Select(f => f.Code)) : ""));
         var photos = new List<string>();
         try

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TacotronRecovery.Core;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Training;
@@ -81,8 +82,8 @@ public sealed class RunSink : IRunSink, IDisposable
             if (m.StopAccuracy is double s) Scalar(p + "stop_accuracy", s, m.Step);
             if (m.ValidationMelLoss is double v) Scalar(p + "mel_loss", v, m.Step);
         }
-        Log($"step {m.Step} {m.Source}: diagonality {m.Diagonality:P0}, gate accuracy {m.GateAccuracy:P0}, quality {m.Quality:0.#}%"
-            + (m.StopAccuracy is double sa ? $", stop accuracy {sa:P0}" : ""));
+        Log($"step {m.Step} {m.Source}: diagonality {Figures.Share(m.Diagonality)}, gate accuracy {Figures.Share(m.GateAccuracy)}, quality {Figures.Percent(m.Quality)}"
+            + (m.StopAccuracy is double sa ? $", stop accuracy {Figures.Share(sa)}" : ""));
         Emit("alignment", m);
         _alerts?.OnAlignment(m);
     }

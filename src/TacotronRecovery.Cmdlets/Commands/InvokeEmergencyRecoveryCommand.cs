@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Security;
 using System.Text.Json;
 using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core;
 using TacotronRecovery.Core.Alerts;
 using TacotronRecovery.Core.Checkpoints;
 using TacotronRecovery.Core.Config;
@@ -160,7 +161,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
             {
                 Kind = AlertKind.RecoveryStarted, Run = _run.Name, Step = startStep, Time = DateTimeOffset.UtcNow,
                 Title = $"Emergency recovery of {_run.Name} from step {startStep}",
-                Lines = plan.Stages.Select(s => $"{s.Name}: {s.Target} — forecast by step {s.FromStep + s.ForecastSteps} (~{s.ForecastTime.TotalMinutes:0} min)").ToArray(),
+                Lines = plan.Stages.Select(s => $"{s.Name}: {s.Target} — forecast by step {startStep + s.ForecastSteps} (~{Figures.Duration(s.ForecastTime)})").ToArray(),
             });
             var result = RunRecovery(plan, startStep, config, checkpoint, root, notifier);
             WriteObject(result);
@@ -168,10 +169,10 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
             {
                 Kind = result.Outcome == RecoveryOutcome.Recovered ? AlertKind.Success : AlertKind.Critical,
                 Run = _run.Name, Step = startStep + result.Steps, Time = DateTimeOffset.UtcNow,
-                Title = result.Outcome == RecoveryOutcome.Recovered ? $"{_run.Name} recovered in {result.Steps} steps ({result.Minutes:0.#} min)" : $"{_run.Name}: recovery failed",
+                Title = result.Outcome == RecoveryOutcome.Recovered ? $"{_run.Name} recovered in {result.Steps} steps ({Figures.Minutes(result.Minutes)})" : $"{_run.Name}: recovery failed",
                 Lines = new[]
                 {
-                    $"Diagonality {result.Diagonality:P0}, GateAccuracy {result.GateAccuracy:P0}, Quality {result.Quality:0}%",
+                    $"Diagonality {Figures.Share(result.Diagonality)}, GateAccuracy {Figures.Share(result.GateAccuracy)}, Quality {Figures.Percent(result.Quality)}",
                     $"Good checkpoint: {result.GoodCheckpoint ?? "none"}",
                     result.Diagnosis ?? "",
                 }.Where(l => l.Length > 0).ToArray(),
@@ -249,7 +250,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
                 {
                     Kind = AlertKind.Progress, Run = _run.Name, Step = s.Step, Time = DateTimeOffset.UtcNow,
                     Title = $"{_run.Name}: {s.Stage} reached at step {s.Step}",
-                    Lines = new[] { $"Diagonality {s.Diagonality:P0}, GateAccuracy {s.GateAccuracy:P0}, Quality {s.Quality:0}%", $"elapsed {s.Elapsed:hh\\:mm\\:ss}" },
+                    Lines = new[] { $"Diagonality {Figures.Share(s.Diagonality)}, GateAccuracy {Figures.Share(s.GateAccuracy)}, Quality {Figures.Percent(s.Quality)}", $"elapsed {Figures.Duration(s.Elapsed)}" },
                 });
             }
             if (tracker.IsDone && !stopRequested && !NoEarlyStop)

@@ -242,7 +242,7 @@ public sealed class RecoveryController
             }
             double to = Math.Min(GuidedAttentionRaiseFactor, max);
             Decide(list, m.Step, RecoveryAction.AttentionCriticalEnter,
-                Inv($"Diagonality {100 * (d):F0}% below {100 * (_r.CriticalDiagonality):F0}% after warm-up: attention critical mode, guided attention ×{to:G3}."),
+                Inv($"Diagonality {100 * (d):F0} % below {100 * (_r.CriticalDiagonality):F0} % after warm-up: attention critical mode, guided attention ×{to:G3}."),
                 Inv($"{evidence} multiplier=1→{to:G3}"),
                 () =>
                 {
@@ -273,7 +273,7 @@ public sealed class RecoveryController
             string evidence = Inv($"diagonality={d:F3}>={_r.ExitDiagonality} held_steps={held}/{_r.AttentionExitSteps}");
             if (to <= 1 + 1e-9)
                 Decide(list, m.Step, RecoveryAction.AttentionCriticalExit,
-                    Inv($"Diagonality {100 * (d):F0}% held above {100 * (_r.ExitDiagonality):F0}% for {held} steps: guided attention back at its base, critical mode left."),
+                    Inv($"Diagonality {100 * (d):F0} % held above {100 * (_r.ExitDiagonality):F0} % for {held} steps: guided attention back at its base, critical mode left."),
                     Inv($"{evidence} multiplier={from:G3}→1"),
                     () =>
                     {
@@ -285,7 +285,7 @@ public sealed class RecoveryController
                     });
             else
                 Decide(list, m.Step, RecoveryAction.GuidedAttentionDecay,
-                    Inv($"Diagonality {100 * (d):F0}% held above {100 * (_r.ExitDiagonality):F0}% for {held} steps: guided attention ×{from:G3}→×{to:G3}."),
+                    Inv($"Diagonality {100 * (d):F0} % held above {100 * (_r.ExitDiagonality):F0} % for {held} steps: guided attention ×{from:G3}→×{to:G3}."),
                     Inv($"{evidence} multiplier={from:G3}→{to:G3}"),
                     () => { _s.AttentionMultiplier = to; _s.AttentionDecaying = true; });
             return list;
@@ -303,7 +303,7 @@ public sealed class RecoveryController
             if (_s.AttentionRetries >= _r.MaxAttentionRetries || _s.Rollbacks >= _r.MaxRollbacks)
             {
                 Exhaust(list, m.Step,
-                    Inv($"Recovery exhausted: attention did not form after {_s.AttentionRetries} re-initialisation(s) with guided attention up to {max:G3}× its base weight (best Diagonality {100 * (Math.Max(bestBefore, d)):F0}%). Likely causes: transcripts that do not match the audio, long leading or trailing silence, or a text front-end that drops characters; check the data before training again."),
+                    Inv($"Recovery exhausted: attention did not form after {_s.AttentionRetries} re-initialisation(s) with guided attention up to {max:G3}× its base weight (best Diagonality {100 * (Math.Max(bestBefore, d)):F0} %). Likely causes: transcripts that do not match the audio, long leading or trailing silence, or a text front-end that drops characters; check the data before training again."),
                     evidence);
                 return list;
             }
@@ -333,7 +333,7 @@ public sealed class RecoveryController
         {
             double from = _s.AttentionMultiplier, to = Math.Min(max, from * GuidedAttentionRaiseFactor);
             Decide(list, m.Step, RecoveryAction.GuidedAttentionRaise,
-                Inv($"No alignment progress (Diagonality {100 * (d):F0}%, best {100 * (bestBefore):F0}%): guided attention ×{from:G3}→×{to:G3}."),
+                Inv($"No alignment progress (Diagonality {100 * (d):F0} %, best {100 * (bestBefore):F0} %): guided attention ×{from:G3}→×{to:G3}."),
                 Inv($"diagonality={d:F3} best={bestBefore:F3} no_progress_steps={stalled} multiplier={from:G3}→{to:G3} cap={max:G3}"),
                 () => { _s.AttentionMultiplier = to; _s.AttentionDecaying = false; _s.LastRaiseStep = m.Step; });
         }
@@ -439,7 +439,7 @@ public sealed class RecoveryController
         {
             double to2 = Math.Min(GuidedAttentionRaiseFactor, Math.Max(1, _ga.MaxMultiplier));
             Decide(list, step, RecoveryAction.AttentionCriticalEnter,
-                Inv($"Emergency recovery: attention critical mode, guided attention ×{to2:G3} (last Diagonality {(double.IsFinite(d) ? (100 * d).ToString("F0", System.Globalization.CultureInfo.InvariantCulture) + "%" : "unknown")})."),
+                Inv($"Emergency recovery: attention critical mode, guided attention ×{to2:G3} (last Diagonality {(double.IsFinite(d) ? (100 * d).ToString("F0", System.Globalization.CultureInfo.InvariantCulture) + " %" : "unknown")})."),
                 Inv($"diagonality={d:F3} exit={_r.ExitDiagonality} multiplier=1→{to2:G3}"),
                 () =>
                 {
