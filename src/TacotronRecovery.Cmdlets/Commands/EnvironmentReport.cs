@@ -21,6 +21,8 @@ public sealed record EnvironmentReport
     public int TorchThreads { get; init; }
     /// <summary>How libtorch's MKL picks its matrix-product kernels: features (by CPUID, the fast path on AMD), intel, or vendor (why).</summary>
     public string? MklDispatch { get; init; }
+    /// <summary>libtorch's oneDNN convolutions: "off" (the engine's default) or "on (why)".</summary>
+    public string? OneDnn { get; init; }
     /// <summary>True when CUDA can be used.</summary>
     public bool CudaAvailable { get; init; }
     /// <summary>CUDA device names.</summary>

@@ -60,6 +60,7 @@ public sealed class TestTacotronEnvironmentCommand : PSCmdlet
             CpuThreads = Environment.ProcessorCount,
             TorchThreads = info.TorchThreads,
             MklDispatch = info.MklDispatch,
+            OneDnn = info.OneDnn,
             CudaAvailable = info.CudaAvailable,
             CudaDevices = info.CudaDevices.ToArray(),
             RunsPath = runs,
