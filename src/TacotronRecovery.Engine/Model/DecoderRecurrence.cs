@@ -26,17 +26,17 @@ internal static class LstmCell
         var f = g[1].sigmoid();
         var cand = g[2].tanh();
         var o = g[3].sigmoid();
-        var c2 = f.mul(c).addcmul_(i, cand, 1);
+        var c2 = f.mul(c).addcmul_(i, cand, Scalars.One);
         var tanhC = c2.tanh();
         var h = o.mul(tanhC);
         if (!keep) return (h, c2, null);
 
         // Derivatives of the activations, written over the pre-activation gates: σ' = s(1 − s), tanh' = 1 − t².
-        g[0].copy_(i).mul_(i.neg().add_(1)).mul_(cand);
-        g[1].copy_(f).mul_(f.neg().add_(1)).mul_(c);
-        g[2].copy_(cand).mul_(cand).neg_().add_(1).mul_(i);
-        g[3].copy_(o).mul_(o.neg().add_(1)).mul_(tanhC);
-        var cellFactor = tanhC.square().neg_().add_(1).mul_(o);
+        g[0].copy_(i).mul_(i.neg().add_(Scalars.One, Scalars.One)).mul_(cand);
+        g[1].copy_(f).mul_(f.neg().add_(Scalars.One, Scalars.One)).mul_(c);
+        g[2].copy_(cand).mul_(cand).neg_().add_(Scalars.One, Scalars.One).mul_(i);
+        g[3].copy_(o).mul_(o.neg().add_(Scalars.One, Scalars.One)).mul_(tanhC);
+        var cellFactor = tanhC.square().neg_().add_(Scalars.One, Scalars.One).mul_(o);
         return (h, c2, new Saved(gates, cellFactor, f));
     }
 
@@ -44,7 +44,7 @@ internal static class LstmCell
     public static (Tensor DGates, Tensor DcPrevious) Backward(Saved s, Tensor dh, Tensor? dcNext)
     {
         var dc = dh.mul(s.CellFactor);
-        if (dcNext is not null) dc.add_(dcNext);
+        if (dcNext is not null) dc.add_(dcNext, Scalars.One);
         var dGates = cat(new[] { dc, dc, dc, dh }, 1).mul_(s.GateFactors);
         return (dGates, dc.mul_(s.Forget));
     }
@@ -120,7 +120,7 @@ internal sealed class LstmRecurrence
         {
             for (var t = steps - 1; t >= 0; t--)
             {
-            var dh = dhNext is null ? dOutputs[t].clone() : dOutputs[t].add(dhNext);
+            var dh = dhNext is null ? dOutputs[t].clone() : dOutputs[t].add(dhNext, Scalars.One);
             if (_masks is not null) dh.mul_(_masks[t]);
             (dGates[t], dcNext) = LstmCell.Backward(_saved[t].Cell, dh, dcNext);
             dhNext = dGates[t].mm(_weight);
@@ -245,16 +245,16 @@ internal sealed class AttentionRecurrence
 
             var windows = F.pad(stack(new[] { weights, cumulative }, 1), new[] { pad, pad })
                 .unfold(2, _kernel, 1).permute(0, 2, 1, 3).reshape(b * n, 2 * _kernel); // [B·N, 2k]
-            var energiesIn = _processed.add(hDropped.mm(_queryT).unsqueeze(1)).view(b * n, -1); // [B·N, A]
+            var energiesIn = _processed.add(hDropped.mm(_queryT).unsqueeze(1), Scalars.One).view(b * n, -1); // [B·N, A]
             var tanh = addmm(energiesIn, windows, _locationT, 1, 1).tanh_();
-            var newWeights = tanh.mv(_v).view(b, n).masked_fill_(_padMask, double.NegativeInfinity).softmax(1);
+            var newWeights = tanh.mv(_v).view(b, n).masked_fill_(_padMask, Scalars.NegativeInfinity).softmax(1);
             var newContext = newWeights.unsqueeze(1).bmm(_memory).squeeze(1);
 
             if (keep) _saved.Add(new Saved(input, saved!.Value, hDropped, windows, tanh, newWeights));
             hidden = hDropped;
             cell = cNew;
             context = newContext;
-            cumulative = cumulative.add(newWeights);
+            cumulative = cumulative.add(newWeights, Scalars.One);
             weights = newWeights;
             hs[t] = hidden;
             contexts[t] = context;
@@ -285,16 +285,16 @@ internal sealed class AttentionRecurrence
             var s = _saved[t];
             // Attention weights w_t: the alignment output, their use as "previous" at t+1 and in every later cumulative sum.
             var dw = dAlignments.select(1, t).clone();
-            if (dWeightsNext is not null) dw.add_(dWeightsNext);
-            if (dCumulativeLater is not null) dw.add_(dCumulativeLater);
-            var dContext = dContextNext is null ? dContexts[t].clone() : dContexts[t].add(dContextNext);
+            if (dWeightsNext is not null) dw.add_(dWeightsNext, Scalars.One);
+            if (dCumulativeLater is not null) dw.add_(dCumulativeLater, Scalars.One);
+            var dContext = dContextNext is null ? dContexts[t].clone() : dContexts[t].add(dContextNext, Scalars.One);
             dContextAll[t] = dContext;
-            dw.add_(_memory.bmm(dContext.unsqueeze(2)).squeeze(2)); // context = w·memory
+            dw.add_(_memory.bmm(dContext.unsqueeze(2)).squeeze(2), Scalars.One); // context = w·memory
 
             var dEnergy = dw.sub_(dw.mul(s.Weights).sum(1, keepdim: true)).mul_(s.Weights).view(b * n); // softmax
             dV.addmv_(s.Tanh.t(), dEnergy);
-            var dPre = s.Tanh.square().neg_().add_(1).mul_(_v).mul_(dEnergy.unsqueeze(1)); // [B·N, A]
-            dProcessed.add_(dPre);
+            var dPre = s.Tanh.square().neg_().add_(Scalars.One, Scalars.One).mul_(_v).mul_(dEnergy.unsqueeze(1)); // [B·N, A]
+            dProcessed.add_(dPre, Scalars.One);
             dLocation.addmm_(dPre.t(), s.Windows);
             var dQuery = dPre.view(b, n, a).sum(1); // [B, A]
             dQueries[t] = dQuery;
@@ -302,10 +302,10 @@ internal sealed class AttentionRecurrence
             var dLocationIn = F.conv_transpose1d(dPre.view(b, n, a).transpose(1, 2), locationKernel, padding: pad); // [B, 2, N]
             dWeightsNext = dLocationIn.select(1, 0);
             var dCumulative = dLocationIn.select(1, 1);
-            dCumulativeLater = dCumulativeLater is null ? dCumulative.clone() : dCumulativeLater.add_(dCumulative);
+            dCumulativeLater = dCumulativeLater is null ? dCumulative.clone() : dCumulativeLater.add_(dCumulative, Scalars.One);
 
-            var dh = dQuery.mm(_query).add_(dHs[t]);
-            if (dhNext is not null) dh.add_(dhNext);
+            var dh = dQuery.mm(_query).add_(dHs[t], Scalars.One);
+            if (dhNext is not null) dh.add_(dhNext, Scalars.One);
             if (_masks is not null) dh.mul_(_masks[t]);
             (dGates[t], dcNext) = LstmCell.Backward(s.Cell, dh, dcNext);
             var dInput = dGates[t].mm(_recurrent); // [B, E + H]

@@ -107,6 +107,42 @@ public sealed class DecoderRecurrenceTests
     }
 
     [Fact]
+    public void LongLivedScalar_WhileTheGcRunsContinuously_NeverFails()
+    {
+        // TorchSharp frees a temporary Scalar in its finalizer, possibly while libtorch reads it (Model/Scalars.cs):
+        // with a thread forcing collections, `x.add(y)` (alpha 1 as a temporary) failed with "Expected false to be
+        // true … toFloat" within two seconds here, the error that aborted engines inside a backward function. The
+        // recurrences pass Scalars.One instead; the same loop with it must never fail.
+        using var x = ones(16, 64);
+        using var y = ones(16, 64);
+        var stop = false;
+        var collector = new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        });
+        collector.Start();
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                using var z = x.add(y, Scalars.One);
+                using var w = z.add_(y, Scalars.One).add_(Scalars.One, Scalars.One);
+                Assert.Equal(4f, w[0, 0].item<float>());
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            collector.Join();
+        }
+    }
+
+    [Fact]
     public void Recurrences_WithoutGradient_ReturnTheSameOutputs()
     {
         using var scope = NewDisposeScope();
