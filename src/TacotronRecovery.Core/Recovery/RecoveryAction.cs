@@ -9,7 +9,7 @@ public enum RecoveryAction
     SkipStep,
     /// <summary>Restore a checkpoint (<see cref="RecoveryDecision.Target"/> says which) and call <see cref="RecoveryController.OnRollbackCompleted"/>.</summary>
     Rollback,
-    /// <summary>Safe-mode level raised by one: lower learning rate and clip threshold, mixed precision and MMI off, guided attention on.</summary>
+    /// <summary>Safe-mode level raised by one: lower learning rate and clip threshold; mixed precision and MMI off and guided attention on, where the config had them otherwise.</summary>
     SafeModeEnter,
     /// <summary>Safe-mode level lowered by one after a stable stretch (the way back to full speed).</summary>
     SafeModeStepDown,

@@ -431,7 +431,7 @@ public sealed class RecoveryController
         ClearWindows();
         int from = _s.SafeModeLevel, to = Math.Min(from + 1, Math.Max(0, _r.MaxSafeModeLevel));
         Decide(list, step, RecoveryAction.SafeModeEnter,
-            Inv($"Emergency recovery ({reason}): safe-mode level {from}→{to}: learning rate and clip threshold halved, mixed precision and MMI off, guided attention on."),
+            Inv($"Emergency recovery ({reason}): safe-mode level {from}→{to}: {SafeModeChanges(from)}."),
             Inv($"level={from}→{to}/{_r.MaxSafeModeLevel} lr_factor={Math.Pow(0.5, to):G4}"),
             () => { _s.SafeModeLevel = to; _s.StableSteps = 0; _s.LastRollbackTick = _s.LastLadderTick = _s.Ticks; });
         double d = lastDiagonality ?? double.NaN;
@@ -480,10 +480,24 @@ public sealed class RecoveryController
         if (from < _r.MaxSafeModeLevel)
         {
             Decide(list, step, RecoveryAction.SafeModeEnter,
-                Inv($"Safe-mode level {from}→{from + 1}: learning rate and clip threshold halved, mixed precision and MMI off, guided attention on."),
+                Inv($"Safe-mode level {from}→{from + 1}: {SafeModeChanges(from)}."),
                 Inv($"level={from}→{from + 1}/{_r.MaxSafeModeLevel} lr_factor={Math.Pow(0.5, from + 1):G4} lr_floor={_r.LearningRateFloor:G3} clip_floor={_r.ClipThresholdFloor:G3}"),
                 () => { _s.SafeModeLevel = from + 1; _s.StableSteps = 0; });
         }
+    }
+
+    /// <summary>
+    /// What entering safe mode changes, naming only what this run has: mixed precision and MMI are said to go off only
+    /// when the config turned them on, guided attention "on" only when it was off.
+    /// </summary>
+    private string SafeModeChanges(int fromLevel)
+    {
+        var changes = new List<string> { "learning rate and clip threshold halved" };
+        bool wasSafe = fromLevel > 0;
+        if (!wasSafe && _t.MixedPrecision) changes.Add("mixed precision off");
+        if (!wasSafe && _t.Mmi) changes.Add("MMI off");
+        if (!wasSafe && !_ga.Enabled && !_s.AttentionCritical) changes.Add("guided attention on");
+        return string.Join(", ", changes);
     }
 
     private void Exhaust(List<RecoveryDecision> list, int step, string diagnosis, string evidence) =>
