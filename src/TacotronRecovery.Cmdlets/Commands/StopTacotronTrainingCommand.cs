@@ -92,18 +92,10 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
                 "KillFailed", ErrorCategory.OperationStopped, run.Path));
             return;
         }
-        CheckpointSelection? target = null;
-        try { target = File.Exists(run.ManifestFile) ? CheckpointSelector.SelectLastGood(CheckpointManifest.Load(run.ManifestFile)) : null; }
-        catch (RunDataException) { }
+        var target = CheckpointSelector.TryLastGood(run);
         string resume = target is null ? "No good checkpoint verifies." : $"Start-TacotronTraining -Resume continues from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).";
         string message = $"Killed by Stop-TacotronTraining -Force: the run did not stop within {TimeoutSeconds} s ({who}); no final checkpoint. {resume}";
-        RunState? state = null;
-        try { state = RunStateStore.TryRead(run.StateFile); } catch (RunDataException) { }
-        int step = Math.Max(state?.Step ?? 0, JsonLines.ReadLast<TacotronRecovery.Core.Metrics.StepMetrics>(run.MetricsFile, 1).LastOrDefault()?.Step ?? 0);
-        RunStateStore.Write(run.StateFile, (state ?? new RunState { Name = run.Name, Host = Environment.MachineName, Started = DateTimeOffset.UtcNow }) with
-        {
-            Status = RunStatus.Killed, Updated = DateTimeOffset.UtcNow, Step = step, ExitCode = 137, Message = message,
-        });
+        int step = RunStateStore.Record(run, RunStatus.Killed, message, 137).Step;
         using (var w = new JsonLinesWriter<TacotronRecovery.Core.Metrics.TrainingEvent>(run.EventsFile))
         {
             w.Append(new TacotronRecovery.Core.Metrics.TrainingEvent

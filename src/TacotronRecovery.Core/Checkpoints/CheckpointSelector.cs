@@ -18,6 +18,17 @@ public static class CheckpointSelector
     public static CheckpointSelection? SelectLastGood(CheckpointManifest manifest) =>
         FirstVerified(manifest, manifest.Entries.Where(e => e.Good).Reverse());
 
+    /// <summary>
+    /// The newest Good checkpoint of <paramref name="run"/> that verifies, or null when none does, the run has no
+    /// manifest or its manifest cannot be read (for messages that say where a resume would continue).
+    /// </summary>
+    public static CheckpointSelection? TryLastGood(Runs.RunDirectory run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        try { return File.Exists(run.ManifestFile) ? SelectLastGood(CheckpointManifest.Load(run.ManifestFile)) : null; }
+        catch (Runs.RunDataException) { return null; }
+    }
+
     /// <summary>The newest WellAligned checkpoint that verifies, or null.</summary>
     public static CheckpointSelection? SelectLastWellAligned(CheckpointManifest manifest) =>
         FirstVerified(manifest, manifest.Entries.Where(e => e.WellAligned).Reverse());

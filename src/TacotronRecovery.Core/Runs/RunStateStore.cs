@@ -35,6 +35,24 @@ public static class RunStateStore
     /// <summary>Reads <paramref name="file"/>, or null when it does not exist (corrupt still throws).</summary>
     public static RunState? TryRead(string file) => File.Exists(file) ? Read(file) : null;
 
+    /// <summary>
+    /// Records a status set from outside the engine (the supervisor after an engine death, Stop-TacotronTraining -Force):
+    /// keeps run.json's other fields, sets status, message, exit code and the furthest step reached
+    /// (<see cref="RunSummary.LastStep"/>). A missing or corrupt run.json is replaced.
+    /// </summary>
+    public static RunState Record(RunDirectory run, RunStatus status, string message, int? exitCode)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        RunState? state = null;
+        try { state = TryRead(run.StateFile); } catch (RunDataException) { }
+        var updated = (state ?? new RunState { Name = run.Name, Host = Environment.MachineName, Started = DateTimeOffset.UtcNow }) with
+        {
+            Status = status, Updated = DateTimeOffset.UtcNow, Message = message, ExitCode = exitCode, Step = RunSummary.LastStep(run),
+        };
+        Write(run.StateFile, updated);
+        return updated;
+    }
+
     /// <summary>Writes <paramref name="state"/> to <paramref name="file"/> atomically (temp file, fsync, rename), indented for humans.</summary>
     public static void Write(string file, RunState state)
     {

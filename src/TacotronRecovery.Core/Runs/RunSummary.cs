@@ -44,6 +44,18 @@ public sealed record RunSummary
     public RunState? State { get; init; }
 
     /// <summary>
+    /// The furthest step the run reached: run.json's step or the last metrics record, whichever is later (an engine that
+    /// died between heartbeats left newer metrics than run.json). A corrupt run.json counts as none.
+    /// </summary>
+    public static int LastStep(RunDirectory run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        int fromState = 0;
+        try { fromState = RunStateStore.TryRead(run.StateFile)?.Step ?? 0; } catch (RunDataException) { }
+        return Math.Max(fromState, JsonLines.ReadLast<StepMetrics>(run.MetricsFile, 1).LastOrDefault()?.Step ?? 0);
+    }
+
+    /// <summary>
     /// Summarises <paramref name="run"/>. A corrupt run.json throws <see cref="RunDataException"/> RunStateCorrupt.
     /// </summary>
     public static RunSummary Read(RunDirectory run)

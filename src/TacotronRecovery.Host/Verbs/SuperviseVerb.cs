@@ -83,15 +83,15 @@ public static class SuperviseVerb
                 switch (decision.Action)
                 {
                     case RecoveryAction.Restart:
-                        UpdateState(run, RunStatus.Recovering, e.Message, null);
+                        RunStateStore.Record(run, RunStatus.Recovering, e.Message, null);
                         restarted = true;
                         continue;
                     case RecoveryAction.Exhausted:
-                        UpdateState(run, RunStatus.Failed, e.Message, ExitCodes.Exhausted);
+                        RunStateStore.Record(run, RunStatus.Failed, e.Message, ExitCodes.Exhausted);
                         Console.Error.WriteLine(e.Message);
                         return ExitCodes.Exhausted;
                     default: // recovery disabled: report, do not restart
-                        UpdateState(run, RunStatus.Failed, e.Message, code);
+                        RunStateStore.Record(run, RunStatus.Failed, e.Message, code);
                         Console.Error.WriteLine(e.Message);
                         return code;
                 }
@@ -116,7 +116,7 @@ public static class SuperviseVerb
         try { state = RecoveryStateStore.TryRead(run.RecoveryStateFile); }
         catch (RunDataException e) { Console.Error.WriteLine("warning: " + e.Message); state = null; }
         var controller = new RecoveryController(config.Recovery, config.Training, config.GuidedAttention, state);
-        var decisions = controller.OnEngineRestart(reason, LastStep(run));
+        var decisions = controller.OnEngineRestart(reason, RunSummary.LastStep(run));
         RecoveryStateStore.Write(run.RecoveryStateFile, controller.State);
         return decisions.Single();
     }
@@ -125,14 +125,12 @@ public static class SuperviseVerb
     {
         var e = d.ToEvent(run.Name, DateTimeOffset.UtcNow);
         var data = e.Data ?? new JsonObject();
-        data["exit_code"] = death.ExitCode;
+        AddDeath(data, death);
         data["engine_pid"] = death.Pid;
-        data["stderr_log"] = death.StderrLog;
-        data["stderr_tail"] = new JsonArray(death.StderrTail.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
         string message = d.Reason;
         if (d.Action == RecoveryAction.Restart)
         {
-            var target = NewestGood(run);
+            var target = CheckpointSelector.TryLastGood(run);
             data["resume_checkpoint"] = target?.Path;
             data["resume_step"] = target?.Entry.Step;
             message += target is null ? " No good checkpoint verifies: the engine starts from scratch."
@@ -141,30 +139,27 @@ public static class SuperviseVerb
         return e with { Message = message, Data = data };
     }
 
-    private static CheckpointSelection? NewestGood(RunDirectory run)
+    /// <summary>The dead engine's exit code, stderr log and stderr tail, in an event's data.</summary>
+    private static void AddDeath(JsonObject data, EngineDeath death)
     {
-        try { return File.Exists(run.ManifestFile) ? CheckpointSelector.SelectLastGood(CheckpointManifest.Load(run.ManifestFile)) : null; }
-        catch (RunDataException) { return null; }
+        data["exit_code"] = death.ExitCode;
+        data["stderr_log"] = death.StderrLog;
+        data["stderr_tail"] = new JsonArray(death.StderrTail.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
     }
 
     /// <summary>The run ends stopped (on request) although its engine did not stop by itself; says which checkpoint a resume uses.</summary>
     private static int Stopped(RunDirectory run, string why, EngineDeath? death = null)
     {
-        var target = NewestGood(run);
+        var target = CheckpointSelector.TryLastGood(run);
         string message = why + (target is null ? " No good checkpoint verifies." : $" A resume continues from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).");
         var data = new JsonObject();
-        if (death is not null)
-        {
-            data["exit_code"] = death.ExitCode;
-            data["stderr_log"] = death.StderrLog;
-            data["stderr_tail"] = new JsonArray(death.StderrTail.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
-        }
+        if (death is not null) AddDeath(data, death);
         AppendEvent(run, new TrainingEvent
         {
-            Run = run.Name, Step = LastStep(run), Time = DateTimeOffset.UtcNow, Kind = "Stopped", Code = "TrainingStopped",
+            Run = run.Name, Step = RunSummary.LastStep(run), Time = DateTimeOffset.UtcNow, Kind = "Stopped", Code = "TrainingStopped",
             Severity = death is null ? EventSeverity.Info : EventSeverity.Warning, Message = message, Data = data,
         }, echo: true);
-        UpdateState(run, RunStatus.Stopped, message, death?.ExitCode ?? ExitCodes.Ok);
+        RunStateStore.Record(run, RunStatus.Stopped, message, death?.ExitCode ?? ExitCodes.Ok);
         run.ClearStopRequest();
         return ExitCodes.Ok;
     }
@@ -210,29 +205,26 @@ public static class SuperviseVerb
         lock (tail) return new EngineDeath(child.ExitCode, child.Id, tail.ToArray(), stderrLog);
     }
 
-    private static int NextLogNumber(string dir)
-    {
-        int max = 0;
-        foreach (var f in Directory.EnumerateFiles(dir, "engine-*.log"))
-        {
-            var name = Path.GetFileName(f);
-            int dash = name.IndexOf('-'), dot = name.IndexOf('.');
-            if (dot > dash && int.TryParse(name.AsSpan(dash + 1, dot - dash - 1), out int k)) max = Math.Max(max, k);
-        }
-        return max + 1;
-    }
+    private static int NextLogNumber(string dir) =>
+        Directory.EnumerateFiles(dir, "engine-*.log").Select(f => LogNumber(f) ?? 0).DefaultIfEmpty(0).Max() + 1;
 
     private static void PruneLogs(string dir, int newest)
     {
         foreach (var f in Directory.EnumerateFiles(dir, "engine-*.log").ToList())
         {
-            var name = Path.GetFileName(f);
-            int dash = name.IndexOf('-'), dot = name.IndexOf('.');
-            if (dot > dash && int.TryParse(name.AsSpan(dash + 1, dot - dash - 1), out int k) && k <= newest - KeepEngineLogs)
+            if (LogNumber(f) is int k && k <= newest - KeepEngineLogs)
             {
                 try { File.Delete(f); } catch (IOException) { }
             }
         }
+    }
+
+    /// <summary>n of logs/engine-&lt;n&gt;.*.log, or null for another name.</summary>
+    private static int? LogNumber(string file)
+    {
+        var name = Path.GetFileName(file);
+        int dash = name.IndexOf('-'), dot = name.IndexOf('.');
+        return dot > dash && int.TryParse(name.AsSpan(dash + 1, dot - dash - 1), out int k) ? k : null;
     }
 
     private static void RemoveOption(List<string> args, string name)
@@ -254,24 +246,6 @@ public static class SuperviseVerb
         143 => " (SIGTERM)",
         _ => "",
     };
-
-    private static int LastStep(RunDirectory run)
-    {
-        int fromState = 0;
-        try { fromState = RunStateStore.TryRead(run.StateFile)?.Step ?? 0; } catch (RunDataException) { }
-        int fromMetrics = JsonLines.ReadLast<StepMetrics>(run.MetricsFile, 1).LastOrDefault()?.Step ?? 0;
-        return Math.Max(fromState, fromMetrics);
-    }
-
-    private static void UpdateState(RunDirectory run, RunStatus status, string message, int? exitCode)
-    {
-        RunState? s = null;
-        try { s = RunStateStore.TryRead(run.StateFile); } catch (RunDataException) { }
-        RunStateStore.Write(run.StateFile, (s ?? new RunState { Name = run.Name, Started = DateTimeOffset.UtcNow, Host = Environment.MachineName }) with
-        {
-            Status = status, Updated = DateTimeOffset.UtcNow, Message = message, ExitCode = exitCode, Step = LastStep(run),
-        });
-    }
 
     private static void AppendEvent(RunDirectory run, TrainingEvent e, bool echo)
     {
