@@ -5,6 +5,7 @@ using TacotronRecovery.Core.Health;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Plots;
 using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host;
 
@@ -74,19 +75,19 @@ public sealed class AlertBridge : IAsyncDisposable
         var lines = evidence is null ? Array.Empty<string>() : new[] { evidence };
         switch (e.Code)
         {
-            case "TrainingStarted":
+            case EventCodes.TrainingStarted:
                 Send(AlertKind.TrainingStart, e.Step, $"{_run.Name}: {e.Message}", Array.Empty<string>());
                 return;
-            case "TrainingCompleted":
+            case EventCodes.TrainingCompleted:
                 Send(AlertKind.TrainingComplete, e.Step, $"{_run.Name}: {e.Message}", Array.Empty<string>(), LatestPlots());
                 return;
-            case "TrainingStopped":
+            case EventCodes.TrainingStopped:
                 Send(AlertKind.EarlyStop, e.Step, $"{_run.Name}: {e.Message}", Array.Empty<string>());
                 return;
-            case "SkipStep":
-                Send(AlertKind.Critical, e.Step, $"{_run.Name}: {e.Message}", lines, dedup: "SkipStep");
+            case EventCodes.SkipStep:
+                Send(AlertKind.Critical, e.Step, $"{_run.Name}: {e.Message}", lines, dedup: EventCodes.SkipStep);
                 return;
-            case "Rollback" or "SafeModeEnter" or "ReinitializeAttention" or "HalveBatch":
+            case EventCodes.Rollback or EventCodes.SafeModeEnter or EventCodes.ReinitializeAttention or EventCodes.HalveBatch:
                 var before = e.Data?["before"]?.ToJsonString();
                 var after = e.Data?["after"]?.ToJsonString();
                 Send(AlertKind.RecoveryStarted, e.Step, $"{_run.Name}: {e.Code} at step {e.Step}",
@@ -94,11 +95,11 @@ public sealed class AlertBridge : IAsyncDisposable
                 return;
             // One alert per decision: an exhaustion is the controller's Exhausted decision (the engine's closing
             // RecoveryExhausted event repeats it and sends nothing). A dead engine's stderr tail rides along.
-            case "AttentionCriticalEnter" or "Exhausted" or "Restart" or "RollbackImpossible":
+            case EventCodes.AttentionCriticalEnter or EventCodes.Exhausted or EventCodes.Restart or EventCodes.RollbackImpossible:
                 var tail = e.Data?["stderr_tail"] is System.Text.Json.Nodes.JsonArray t
                     ? t.Select(n => n?.GetValue<string>() ?? "").TakeLast(StderrLinesInAlert).Select(l => "stderr: " + l)
                     : Enumerable.Empty<string>();
-                Send(e.Code is "Restart" ? AlertKind.Restart : AlertKind.Critical, e.Step, $"{_run.Name}: {e.Message}", lines.Concat(tail).ToArray(), LatestPlots());
+                Send(e.Code is EventCodes.Restart ? AlertKind.Restart : AlertKind.Critical, e.Step, $"{_run.Name}: {e.Message}", lines.Concat(tail).ToArray(), LatestPlots());
                 return;
         }
     }

@@ -2,6 +2,7 @@ using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Data;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Engine.Training;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host;
 
@@ -34,7 +35,7 @@ public static class DataLoading
         {
             sink.Event(new TrainingEvent
             {
-                Run = config.Name, Time = DateTimeOffset.UtcNow, Kind = "Warning", Code = "RowsSkipped", Severity = EventSeverity.Warning,
+                Run = config.Name, Time = DateTimeOffset.UtcNow, Kind = EventKinds.Warning, Code = EventCodes.RowsSkipped, Severity = EventSeverity.Warning,
                 Message = $"{dataset.SkippedRows} dataset rows were skipped (see training.log for each reason; Test-TacotronDataset lists them).",
             });
         }

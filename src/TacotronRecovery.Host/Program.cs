@@ -1,15 +1,15 @@
-using System.Text.Json;
 using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Checkpoints;
 using TacotronRecovery.Engine.Runtime;
 using TacotronRecovery.Host.Verbs;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host;
 
 /// <summary>
-/// Engine process entry point. One verb per invocation; JSON lines on stdout, human text on stderr.
-/// Exit codes: 0 ok, 1 error, 2 usage, 3 recovery exhausted, 4 run locked, 5 bad input (config, data, checkpoint).
+/// Engine process entry point. One verb per invocation; JSON lines on stdout (<see cref="EngineEnvelope"/>), human
+/// text on stderr; exit codes in <see cref="ExitCodes"/> (docs/engine.md).
 /// </summary>
 public static class Program
 {
@@ -52,7 +52,7 @@ public static class Program
             switch (args[0])
             {
                 case "env":
-                    Console.Out.WriteLine(JsonSerializer.Serialize(TorchRuntime.Describe(), RunJson.Options));
+                    EngineEnvelope.Write(Console.Out, EngineEnvelope.Env, TorchRuntime.Describe());
                     return ExitCodes.Ok;
                 case "train":
                     return TrainVerb.Run(new Arguments(rest, "resume", "quiet", "supervised", "restarted"));
@@ -85,6 +85,16 @@ public static class Program
         }
         catch (Exception e) when (e is ConfigException or CheckpointCorruptException or DataLoadException or FileNotFoundException or DirectoryNotFoundException)
         {
+            // The ErrorId the cmdlet reports, where the exception says what was bad; a missing file is named by the
+            // cmdlet from what it asked for (a checkpoint, a dataset).
+            string? id = e switch
+            {
+                ConfigException c => c.ErrorId,
+                CheckpointCorruptException => "CheckpointCorrupt",
+                DataLoadException => "DataInvalid",
+                _ => null,
+            };
+            if (id is not null) EngineEnvelope.Write(Console.Out, EngineEnvelope.Error, new EngineError { ErrorId = id, Message = e.Message });
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }

@@ -1,16 +1,16 @@
-using System.Text.Json;
 using TacotronRecovery.Core;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Training;
 using TorchSharp.Modules;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host;
 
 /// <summary>
 /// Writes what the trainer reports to the run directory (JSONL files flushed per record, training.log,
 /// TensorBoard scalars, attention PNGs) and, unless quiet, one JSON line per record to stdout:
-/// <c>{"type":"step"|"alignment"|"event"|"log","data":{...}}</c>.
+/// <c>{"type":"step"|"alignment"|"event","data":{...}}</c> (<see cref="EngineEnvelope"/>).
 /// </summary>
 public sealed class RunSink : IRunSink, IDisposable
 {
@@ -62,7 +62,7 @@ public sealed class RunSink : IRunSink, IDisposable
             Scalar("train/guided_attention_weight", m.GuidedAttentionWeight, m.Step);
             Scalar("train/safe_mode_level", m.SafeModeLevel, m.Step);
         }
-        Emit("step", m);
+        Emit(EngineEnvelope.Step, m);
         _alerts?.OnStep(m);
     }
 
@@ -84,7 +84,7 @@ public sealed class RunSink : IRunSink, IDisposable
         }
         Log($"step {m.Step} {m.Source}: diagonality {Figures.Share(m.Diagonality)}, gate accuracy {Figures.Share(m.GateAccuracy)}, quality {Figures.Percent(m.Quality)}"
             + (m.StopAccuracy is double sa ? $", stop accuracy {Figures.Share(sa)}" : ""));
-        Emit("alignment", m);
+        Emit(EngineEnvelope.Alignment, m);
         _alerts?.OnAlignment(m);
     }
 
@@ -94,7 +94,7 @@ public sealed class RunSink : IRunSink, IDisposable
         _events.Append(e);
         if (RecoveryState is { } state) Core.Recovery.RecoveryStateStore.Write(_run.RecoveryStateFile, state());
         Log($"[{e.Severity}] {e.Code}: {e.Message}");
-        Emit("event", e);
+        Emit(EngineEnvelope.Event, e);
         _alerts?.OnEvent(e);
     }
 
@@ -120,18 +120,9 @@ public sealed class RunSink : IRunSink, IDisposable
         if (double.IsFinite(value)) _tensorboard!.add_scalar(tag, (float)value, step);
     }
 
-    private void Emit<T>(string type, T data)
+    private void Emit(string type, object data)
     {
-        if (!_stdout) return;
-        try
-        {
-            var line = "{\"type\":\"" + type + "\",\"data\":" + JsonSerializer.Serialize(data, RunJson.Options) + "}";
-            lock (_gate) Console.Out.WriteLine(line);
-        }
-        catch (IOException)
-        {
-            // The reader went away (a detached run outliving its shell): the run directory has everything.
-        }
+        if (_stdout) EngineEnvelope.Write(Console.Out, type, data);
     }
 
     /// <inheritdoc />

@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json;
+using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Contract;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands;
@@ -66,7 +68,7 @@ public sealed class ExportTacotronCheckpointCommand : PSCmdlet
             return;
         }
         if (!ShouldProcess(destination, $"Export '{source}' as {Format}")) return;
-        if (InteropVerb.Run(this, source, "ExportFailed", "export", "--checkpoint", source, "--out", destination, "--format", Format.ToLowerInvariant()) is not { } data) return;
+        if (EngineVerb.Run(this, source, "ExportFailed", EngineEnvelope.Export, TimeSpan.FromMinutes(15), "export", "--checkpoint", source, "--out", destination, "--format", Format.ToLowerInvariant()) is not { } data) return;
         WriteObject(data.Deserialize<ExportedCheckpoint>(RunJson.Options)!);
     }
 }

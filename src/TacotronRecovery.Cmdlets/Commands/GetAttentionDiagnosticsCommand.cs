@@ -1,8 +1,7 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Text.Json;
 using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Contract;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands;
@@ -68,7 +67,7 @@ public sealed class GetAttentionDiagnosticsCommand : PSCmdlet
 {
     private const string DatasetSet = "Dataset";
     private const string TextSet = "Text";
-    private Process? _process;
+    private EngineSession? _session;
 
     /// <summary><para type="description">Checkpoint file (.ckpt). Binds the Path or Checkpoint property of piped objects (Get-TacotronCheckpoint).</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -124,26 +123,18 @@ public sealed class GetAttentionDiagnosticsCommand : PSCmdlet
         }
         if (PlotFolder is not null) { args.Add("--plot-folder"); args.Add(GetUnresolvedProviderPathFromPSPath(PlotFolder)); }
 
-        var stderr = new ConcurrentQueue<string>();
-        string? errorId = null, errorMessage = null;
         int done = 0;
         var progress = new ProgressRecord(3, $"Diagnosing {System.IO.Path.GetFileName(checkpoint)}", "loading the checkpoint and the sentences");
         WriteProgress(progress);
         try
         {
-            _process = Process.Start(EngineHost.StartInfo(args.ToArray())) ?? throw new InvalidOperationException("The engine process did not start.");
-            _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr.Enqueue(e.Data); };
-            _process.BeginErrorReadLine();
-            string? line;
-            while ((line = _process.StandardOutput.ReadLine()) is not null)
+            _session = EngineSession.Start(args);
+            foreach (var record in _session.ReadRecords())
             {
-                if (line.Length == 0 || line[0] != '{') continue;
-                using var doc = JsonDocument.Parse(line);
-                if (!doc.RootElement.TryGetProperty("type", out var type) || !doc.RootElement.TryGetProperty("data", out var data)) continue;
-                switch (type.GetString())
+                switch (record.Type)
                 {
-                    case "diagnosis":
-                        var item = data.Deserialize<UtteranceDiagnostics>(RunJson.Options)!;
+                    case EngineEnvelope.Diagnosis:
+                        var item = record.As<UtteranceDiagnostics>()!;
                         done++;
                         progress.StatusDescription = $"{done} of {expected}: {item.Id}";
                         progress.PercentComplete = Math.Clamp(100 * done / Math.Max(1, expected), 0, 100);
@@ -151,16 +142,11 @@ public sealed class GetAttentionDiagnosticsCommand : PSCmdlet
                         if (item.HitMaxSteps) WriteVerbose($"{item.Id}: the gate never fired within the decoder step limit.");
                         WriteObject(item);
                         break;
-                    case "warning":
-                        WriteWarning(data.GetProperty("message").GetString());
-                        break;
-                    case "error":
-                        errorId = data.GetProperty("error_id").GetString();
-                        errorMessage = data.GetProperty("message").GetString();
+                    case EngineEnvelope.Warning:
+                        WriteWarning(record.Data.GetProperty("message").GetString());
                         break;
                 }
             }
-            _process.WaitForExit();
         }
         catch (Exception e) when (e is FileNotFoundException or System.ComponentModel.Win32Exception or InvalidOperationException or JsonException)
         {
@@ -172,28 +158,11 @@ public sealed class GetAttentionDiagnosticsCommand : PSCmdlet
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
         }
-
-        int code = _process.ExitCode;
-        _process.Dispose();
-        _process = null;
-        if (code == 0) return;
-        if (errorId is not null)
-        {
-            var category = errorId.StartsWith("Config", StringComparison.Ordinal) ? ErrorCategory.InvalidData : ErrorCategory.ObjectNotFound;
-            WriteError(new ErrorRecord(new InvalidOperationException(errorMessage), errorId, category, Dataset ?? checkpoint));
-            return;
-        }
-        var lines = stderr.ToArray();
-        var message = (lines.LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? $"exit code {code}")
-            .Replace("error: ", "", StringComparison.Ordinal).Trim();
-        var id = code == 5 ? "CheckpointCorrupt" : code == 2 ? "InvalidArgument" : "DiagnosticsFailed";
-        WriteError(new ErrorRecord(new InvalidOperationException(message), id, code == 5 ? ErrorCategory.InvalidData : ErrorCategory.InvalidOperation, checkpoint));
+        if (_session.ExitCode != ExitCodes.Ok && _session.ToError(Dataset ?? checkpoint, badInputId: "CheckpointCorrupt", failureId: "DiagnosticsFailed") is { } error) WriteError(error);
+        _session.Dispose();
+        _session = null;
     }
 
     /// <summary>Ctrl+C: the engine is ended (it writes nothing, so nothing is lost).</summary>
-    protected override void StopProcessing()
-    {
-        try { _process?.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { }
-    }
+    protected override void StopProcessing() => _session?.Dispose();
 }

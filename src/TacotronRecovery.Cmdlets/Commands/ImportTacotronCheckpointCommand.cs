@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json;
 using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Contract;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands;
@@ -91,66 +92,10 @@ public sealed class ImportTacotronCheckpointCommand : PSCmdlet
         var args = new List<string> { "import", "--source", source, "--out", destination };
         if (IgnoreLayers.Length > 0) { args.Add("--ignore-layers"); args.Add(string.Join(",", IgnoreLayers)); }
         if (NSymbols > 0) { args.Add("--n-symbols"); args.Add(NSymbols.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
-        if (InteropVerb.Run(this, source, "ImportFailed", args.ToArray()) is not { } data) return;
+        if (EngineVerb.Run(this, source, "ImportFailed", EngineEnvelope.Import, TimeSpan.FromMinutes(15), args.ToArray()) is not { } data) return;
         var result = data.Deserialize<ImportedCheckpoint>(RunJson.Options)!;
         if (data.TryGetProperty("warnings", out var warnings))
             foreach (var w in warnings.EnumerateArray()) WriteWarning(w.GetString());
         WriteObject(result);
-    }
-}
-
-/// <summary>Runs an interop engine verb and turns its exit code and JSON lines into a result or an ErrorRecord.</summary>
-internal static class InteropVerb
-{
-    /// <summary>The <c>data</c> of the verb's result line, or null after writing the error.</summary>
-    public static JsonElement? Run(PSCmdlet cmdlet, string target, string failureId, params string[] args)
-    {
-        int code;
-        string stdout, stderr;
-        try
-        {
-            (code, stdout, stderr) = EngineHost.Run(TimeSpan.FromMinutes(15), args);
-        }
-        catch (Exception e) when (e is FileNotFoundException or TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            cmdlet.WriteError(new ErrorRecord(e, "EngineUnavailable", ErrorCategory.ResourceUnavailable, target));
-            return null;
-        }
-        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(l => l.StartsWith('{')).Select(l => { try { return JsonDocument.Parse(l).RootElement; } catch (JsonException) { return (JsonElement?)null; } })
-            .OfType<JsonElement>().ToList();
-        var error = lines.LastOrDefault(l => l.TryGetProperty("type", out var t) && t.GetString() == "error");
-        if (code != 0 || error.ValueKind == JsonValueKind.Object)
-        {
-            string message;
-            string id;
-            if (error.ValueKind == JsonValueKind.Object)
-            {
-                var data = error.GetProperty("data");
-                id = data.GetProperty("error_id").GetString() ?? failureId;
-                message = data.GetProperty("message").GetString() ?? "";
-            }
-            else
-            {
-                message = stderr.Split('\n').LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal))?["error: ".Length..] ?? stderr.Trim();
-                id = code switch { 5 => "CheckpointCorrupt", 2 => "InvalidArgument", _ => failureId };
-            }
-            var category = id switch
-            {
-                "CheckpointNotFound" => ErrorCategory.ObjectNotFound,
-                "InvalidArgument" => ErrorCategory.InvalidArgument,
-                "CheckpointCorrupt" or "CheckpointInvalid" or "ParityInputInvalid" => ErrorCategory.InvalidData,
-                _ => ErrorCategory.InvalidOperation,
-            };
-            cmdlet.WriteError(new ErrorRecord(new InvalidDataException(message), id, category, target));
-            return null;
-        }
-        var result = lines.LastOrDefault(l => l.TryGetProperty("type", out var t) && t.GetString() == args[0]);
-        if (result.ValueKind != JsonValueKind.Object)
-        {
-            cmdlet.WriteError(new ErrorRecord(new InvalidOperationException($"The engine gave no '{args[0]}' result: {stderr.Trim()}"), failureId, ErrorCategory.InvalidResult, target));
-            return null;
-        }
-        return result.GetProperty("data");
     }
 }

@@ -2,9 +2,8 @@ using System.Management.Automation;
 using System.Security;
 using System.Text.Json;
 using TacotronRecovery.Commands.Engine;
-using TacotronRecovery.Core;
+using TacotronRecovery.Core.Contract;
 using TacotronRecovery.Core.Alerts;
-using TacotronRecovery.Core.Checkpoints;
 using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Recovery;
@@ -38,7 +37,6 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
 {
     private EngineSession? _session;
     private RunDirectory? _run;
-    private int? _importedStep;
 
     /// <summary><para type="description">Run name (under -RunsRoot) or run folder to recover in place.</para></summary>
     [Parameter(ParameterSetName = "Run", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -104,7 +102,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
         }
         try
         {
-            _run = ResolveRun(root, cwd, checkpoint);
+            _run = EmergencyRecovery.ResolveRun(Run, checkpoint, root, cwd);
         }
         catch (RunDataException e)
         {
@@ -112,71 +110,45 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
             return;
         }
         string? config = Config is not null ? GetUnresolvedProviderPathFromPSPath(Config) : File.Exists(_run.ConfigFile) ? _run.ConfigFile : null;
-        if (checkpoint is not null && IsPyTorchFile(checkpoint))
+        int? importedStep = null;
+        if (checkpoint is not null && EmergencyRecovery.IsPyTorchFile(checkpoint))
         {
             if (!ShouldProcess(checkpoint, "Import the PyTorch checkpoint for recovery")) return;
-            var imported = ImportPyTorch(checkpoint, config);
-            if (imported is null) return;
-            (checkpoint, config) = imported.Value;
+            if (ImportPyTorch(checkpoint, config) is not { } imported) return;
+            (checkpoint, config, importedStep) = imported;
         }
         if (config is null && Dataset is null)
         {
             WriteError(new ErrorRecord(new ArgumentException($"Run '{_run.Name}' has no config.yaml; pass -Config or -Dataset."), "ConfigMissing", ErrorCategory.InvalidArgument, _run.Path));
             return;
         }
-        TacotronConfig effective;
-        try { effective = ConfigLoader.LoadOrDefault(config); }
-        catch (ConfigException e)
-        {
-            WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, config));
-            return;
-        }
+        if (LoadConfig(config) is not { } effective) return;
 
-        var recent = JsonLines.ReadLast<StepMetrics>(_run.MetricsFile, 200).ToList();
-        double secondsPerStep = recent.Count > 0 ? Median(recent.Select(m => m.StepSeconds)) : 1.0;
-        int startStep = _importedStep ?? (checkpoint is not null ? StepOf(checkpoint) : CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Entry.Step ?? 0);
-        var plan = RecoveryPlan.Create(secondsPerStep, StageScale, startStep: startStep, run: _run.Name);
+        int startStep = EmergencyRecovery.StartStep(_run, checkpoint, importedStep);
+        var plan = EmergencyRecovery.Plan(_run, startStep, StageScale);
         WriteObject(plan);
         if (!ShouldProcess(_run.Path, $"Emergency recovery from step {startStep} (up to {MaxSteps} steps)")) return;
 
         if (RunSummary.IsEngineRunning(_run))
         {
             WriteVerbose($"Stopping the running engine of '{_run.Name}' (it checkpoints first).");
-            _run.RequestStop();
-            var deadline = DateTime.UtcNow.AddMinutes(5);
             // Its supervisor too: it holds supervisor.lock until it has exited, and the recovery's supervisor needs it.
-            while ((RunSummary.IsEngineRunning(_run) || RunProcesses.Find(_run).AnyAlive) && DateTime.UtcNow < deadline) Thread.Sleep(250);
-            if (RunSummary.IsEngineRunning(_run) || RunProcesses.Find(_run).AnyAlive)
+            RunStopper.RequestAndWait(_run, EmergencyRecovery.StopTimeout);
+            if (RunStopper.IsRunning(_run))
             {
                 ThrowTerminatingError(new ErrorRecord(new TimeoutException($"The engine of '{_run.Name}' did not stop within 5 minutes; stop it with Stop-TacotronTraining -Force first."),
                     "StopTimeout", ErrorCategory.OperationTimeout, _run.Path));
             }
-            startStep = CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Entry.Step ?? startStep;
+            startStep = EmergencyRecovery.LastGoodStep(_run) ?? startStep;
         }
 
         INotifier? notifier = Notify ? NotifierFactory.Create(effective.Telegram, _run.OutboxDir, WriteWarning, Token, applySwitches: false) : null;
         try
         {
-            notifier?.TryEnqueue(new Alert
-            {
-                Kind = AlertKind.RecoveryStarted, Run = _run.Name, Step = startStep, Time = DateTimeOffset.UtcNow,
-                Title = $"Emergency recovery of {_run.Name} from step {startStep}",
-                Lines = plan.Stages.Select(s => $"{s.Name}: {s.Target} — forecast by step {startStep + s.ForecastSteps} (~{Figures.Duration(s.ForecastTime)})").ToArray(),
-            });
+            notifier?.TryEnqueue(EmergencyRecovery.StartedAlert(plan, _run.Name, startStep));
             var result = RunRecovery(plan, startStep, config, checkpoint, root, notifier);
             WriteObject(result);
-            notifier?.TryEnqueue(new Alert
-            {
-                Kind = result.Outcome == RecoveryOutcome.Recovered ? AlertKind.Success : AlertKind.Critical,
-                Run = _run.Name, Step = startStep + result.Steps, Time = DateTimeOffset.UtcNow,
-                Title = result.Outcome == RecoveryOutcome.Recovered ? $"{_run.Name} recovered in {result.Steps} steps ({Figures.Minutes(result.Minutes)})" : $"{_run.Name}: recovery failed",
-                Lines = new[]
-                {
-                    $"Diagonality {Figures.Share(result.Diagonality)}, GateAccuracy {Figures.Share(result.GateAccuracy)}, Quality {Figures.Percent(result.Quality)}",
-                    $"Good checkpoint: {result.GoodCheckpoint ?? "none"}",
-                    result.Diagnosis ?? "",
-                }.Where(l => l.Length > 0).ToArray(),
-            });
+            notifier?.TryEnqueue(EmergencyRecovery.ResultAlert(result, _run.Name, startStep));
         }
         finally
         {
@@ -207,130 +179,64 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
 
     private RecoveryResult RunRecovery(RecoveryPlan plan, int startStep, string? config, string? checkpoint, string root, INotifier? notifier)
     {
-        var args = new List<string> { "supervise", "--run", _run!.Path, "--runs-root", root, "--emergency", "Invoke-EmergencyRecovery",
-            "--max-steps", (startStep + MaxSteps).ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        if (config is not null) { args.Add("--config"); args.Add(config); }
-        if (Dataset is not null) { args.Add("--dataset"); args.Add(GetUnresolvedProviderPathFromPSPath(Dataset)); }
-        if (checkpoint is not null) { args.Add("--checkpoint"); args.Add(checkpoint); }
-        var tracker = new StageTracker(plan, DateTimeOffset.UtcNow);
-        int decisions = 0;
-        string? diagnosis = null;
-        var progress = new ProgressRecord(2, $"Recovering {_run.Name}", "starting the engine");
-        var lastProgress = DateTime.MinValue;
+        var args = EmergencyRecovery.EngineArguments(_run!, root, startStep, MaxSteps, config, this.ProviderPathOrNull(Dataset), checkpoint);
+        var monitor = new RecoveryMonitor(plan, _run!, startStep, MaxSteps, earlyStop: !NoEarlyStop, DateTimeOffset.UtcNow);
+        var progress = new ProgressRecord(2, $"Recovering {_run!.Name}", "starting the engine");
         _session = EngineSession.Start(args);
-        bool stopRequested = false;
-        foreach (var record in _session.ReadRecords())
+        foreach (var record in _session.ReadTrainingRecords())
         {
-            IReadOnlyList<StageReached> reached = Array.Empty<StageReached>();
-            switch (record)
+            var item = monitor.Observe(record, DateTime.UtcNow);
+            if (item.Write) WriteObject(record);
+            if (item.Progress is { } p)
             {
-                case StepMetrics m:
-                    reached = tracker.Observe(m);
-                    if (DateTime.UtcNow - lastProgress >= TimeSpan.FromSeconds(1))
-                    {
-                        lastProgress = DateTime.UtcNow;
-                        progress.StatusDescription = $"step {m.Step}: loss {m.Loss:0.###}, {m.Mode}, reached {tracker.Reached?.ToString() ?? "nothing yet"}";
-                        progress.PercentComplete = Math.Clamp(100 * (m.Step - startStep) / MaxSteps, 0, 100);
-                        WriteProgress(progress);
-                    }
-                    break;
-                case AlignmentMetrics a:
-                    reached = tracker.Observe(a);
-                    break;
-                case TrainingEvent e:
-                    if (e.Kind is "Recovery" or "Restart") decisions++;
-                    if (e.Code is "Exhausted" or "RecoveryExhausted" or "RestartBudgetSpent") diagnosis = e.Message;
-                    if (e.Severity != EventSeverity.Info) WriteObject(e);
-                    break;
+                progress.StatusDescription = p.Status;
+                progress.PercentComplete = p.Percent;
+                WriteProgress(progress);
             }
-            foreach (var s in reached)
+            foreach (var s in item.Reached)
             {
                 WriteObject(s);
-                notifier?.TryEnqueue(new Alert
-                {
-                    Kind = AlertKind.Progress, Run = _run.Name, Step = s.Step, Time = DateTimeOffset.UtcNow,
-                    Title = $"{_run.Name}: {s.Stage} reached at step {s.Step}",
-                    Lines = new[] { $"Diagonality {Figures.Share(s.Diagonality)}, GateAccuracy {Figures.Share(s.GateAccuracy)}, Quality {Figures.Percent(s.Quality)}", $"elapsed {Figures.Duration(s.Elapsed)}" },
-                });
-            }
-            if (tracker.IsDone && !stopRequested && !NoEarlyStop)
-            {
-                stopRequested = true;
-                _run.RequestStop();
+                notifier?.TryEnqueue(EmergencyRecovery.StageAlert(s, _run.Name));
             }
         }
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
-        if (_session.ExitCode is not (0 or 3))
-        {
-            WriteError(new ErrorRecord(new InvalidOperationException($"The engine failed (exit code {_session.ExitCode}): {_session.ErrorMessage}"),
-                _session.ExitCode == 5 ? "CheckpointCorrupt" : "EngineFailed", ErrorCategory.InvalidResult, _run.Path));
-            diagnosis ??= _session.ErrorMessage;
-        }
-        var good = CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Path;
-        return tracker.Result(good, decisions, tracker.IsDone ? null : diagnosis ?? $"The Done targets were not met within {MaxSteps} steps.");
-    }
-
-    /// <summary>A PyTorch file: a zip archive (PyTorch ≥ 1.6) or a legacy pickle (protocol 2+).</summary>
-    private static bool IsPyTorchFile(string path)
-    {
-        var head = new byte[4];
-        using (var fs = File.OpenRead(path)) if (fs.Read(head, 0, 4) < 2) return false;
-        return (head[0] == (byte)'P' && head[1] == (byte)'K') || head[0] == 0x80;
+        // An exhausted recovery is a Failed result, not an error.
+        var error = _session.ExitCode == ExitCodes.Exhausted ? null : _session.ToError(_run.Path, badInputId: "CheckpointCorrupt");
+        if (error is not null) WriteError(error);
+        return monitor.Result(error?.Exception.Message);
     }
 
     /// <summary>
     /// Imports an NVIDIA-format PyTorch checkpoint into the run folder (our format) and writes a config whose model
     /// section matches the file's dimensions (data and the rest from -Config/-Dataset). Null after an error.
     /// </summary>
-    private (string Checkpoint, string Config)? ImportPyTorch(string source, string? config)
+    private (string Checkpoint, string Config, int Step)? ImportPyTorch(string source, string? config)
     {
         if (config is null && Dataset is null)
         {
             WriteError(new ErrorRecord(new ArgumentException("A PyTorch checkpoint carries no dataset: pass -Config or -Dataset."), "ConfigMissing", ErrorCategory.InvalidArgument, source));
             return null;
         }
-        var destination = Path.Combine(_run!.Path, Path.GetFileNameWithoutExtension(source) + ".imported.ckpt");
-        if (InteropVerb.Run(this, source, "ImportFailed", "import", "--source", source, "--out", destination) is not { } data) return null;
-        var model = data.GetProperty("model").Deserialize<ModelOptions>(RunJson.Options)!;
+        var destination = EmergencyRecovery.ImportDestination(_run!, source);
+        if (EngineVerb.Run(this, source, "ImportFailed", EngineEnvelope.Import, TimeSpan.FromMinutes(15), "import", "--source", source, "--out", destination) is not { } data) return null;
         if (data.TryGetProperty("warnings", out var warnings))
             foreach (var w in warnings.EnumerateArray()) WriteWarning(w.GetString());
-        TacotronConfig effective;
-        try { effective = ConfigLoader.LoadOrDefault(config); }
+        if (LoadConfig(config) is not { } effective) return null;
+        var recoveryConfig = EmergencyRecovery.WriteImportedConfig(_run!, effective, data.GetProperty("model").Deserialize<ModelOptions>(RunJson.Options)!);
+        int step = data.GetProperty("step").GetInt32();
+        WriteVerbose($"Imported {source} (step {step}) to {destination}; model dimensions from the file in {recoveryConfig}.");
+        return (destination, recoveryConfig, step);
+    }
+
+    private TacotronConfig? LoadConfig(string? config)
+    {
+        try { return ConfigLoader.LoadOrDefault(config); }
         catch (ConfigException e)
         {
             WriteError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, config));
             return null;
         }
-        var recoveryConfig = Path.Combine(_run.Path, "config.recovery.yaml");
-        ConfigWriter.WriteRedacted(effective with { Model = model, Name = _run.Name }, recoveryConfig);
-        _importedStep = data.GetProperty("step").GetInt32();
-        WriteVerbose($"Imported {source} (step {_importedStep}) to {destination}; model dimensions from the file in {recoveryConfig}.");
-        return (destination, recoveryConfig);
-    }
-
-    private RunDirectory ResolveRun(string root, string cwd, string? checkpoint)
-    {
-        if (Run is not null && checkpoint is null) return RunLocator.Resolve(Run, root, cwd);
-        // A checkpoint inside runs/<name>/checkpoints/ belongs to that run; else a new run named after the file.
-        var dir = Path.GetDirectoryName(checkpoint!)!;
-        if (Path.GetFileName(dir) == "checkpoints" && File.Exists(Path.Combine(Path.GetDirectoryName(dir)!, "config.yaml")) && Run is null)
-            return new RunDirectory(Path.GetDirectoryName(dir)!);
-        var name = Run ?? "recovery-" + Path.GetFileNameWithoutExtension(checkpoint);
-        return new RunDirectory(Path.IsPathRooted(name) ? name : Path.Combine(root, name)).Create();
-    }
-
-    private static int StepOf(string checkpoint)
-    {
-        var name = Path.GetFileNameWithoutExtension(checkpoint);
-        var digits = new string(name.Where(char.IsDigit).ToArray());
-        return int.TryParse(digits, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Where(double.IsFinite).OrderBy(x => x).ToArray();
-        return v.Length == 0 ? 1.0 : v[v.Length / 2];
     }
 
     /// <summary>Ctrl+C: the engine checkpoints and stops.</summary>

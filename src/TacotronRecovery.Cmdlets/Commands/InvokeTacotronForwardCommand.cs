@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json;
+using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Contract;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands;
@@ -63,7 +65,7 @@ public sealed class InvokeTacotronForwardCommand : PSCmdlet
             }
         }
         if (!ShouldProcess(output, $"Forward '{input}' through '{checkpoint}'")) return;
-        if (InteropVerb.Run(this, checkpoint, "ForwardFailed", "forward", "--checkpoint", checkpoint, "--input", input, "--out", output) is not { } data) return;
+        if (EngineVerb.Run(this, checkpoint, "ForwardFailed", EngineEnvelope.Forward, TimeSpan.FromMinutes(15), "forward", "--checkpoint", checkpoint, "--input", input, "--out", output) is not { } data) return;
         var arrays = data.GetProperty("shapes").EnumerateObject()
             .Select(p => $"{p.Name} [{string.Join(", ", p.Value.EnumerateArray().Select(x => x.GetInt64()))}]").ToArray();
         WriteObject(new ForwardOutput

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json;
 using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Contract;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands;
@@ -75,17 +76,8 @@ public sealed class InvokeTacotronSynthesisCommand : PSCmdlet
         if (!ShouldProcess(output, $"Synthesise \"{Text}\"")) return;
         var args = new List<string> { "synthesize", "--checkpoint", checkpoint, "--text", Text, "--out", output };
         if (plot is not null) { args.Add("--plot"); args.Add(plot); }
-        var (code, stdout, stderr) = EngineHost.Run(TimeSpan.FromMinutes(10), args.ToArray());
-        if (code != 0)
-        {
-            var message = stderr.Split('\n').LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal))?.Replace("error: ", "", StringComparison.Ordinal) ?? stderr.Trim();
-            var id = code == 5 ? "CheckpointCorrupt" : code == 2 ? "InvalidArgument" : "SynthesisFailed";
-            WriteError(new ErrorRecord(new InvalidOperationException(message), id, code == 5 ? ErrorCategory.InvalidData : ErrorCategory.InvalidOperation, checkpoint));
-            return;
-        }
-        var line = stdout.Split('\n').LastOrDefault(l => l.Contains("\"synthesis\"", StringComparison.Ordinal));
-        using var doc = JsonDocument.Parse(line ?? "{}");
-        var info = doc.RootElement.GetProperty("data").Deserialize<SynthesisInfo>(RunJson.Options)!;
+        if (EngineVerb.Run(this, checkpoint, "SynthesisFailed", EngineEnvelope.Synthesis, TimeSpan.FromMinutes(10), args.ToArray()) is not { } data) return;
+        var info = data.Deserialize<SynthesisInfo>(RunJson.Options)!;
         if (info.HitMaxSteps) WriteWarning($"The decoder hit its step limit: the gate never fired for \"{Text}\". The model may need more training.");
         WriteObject(info);
     }

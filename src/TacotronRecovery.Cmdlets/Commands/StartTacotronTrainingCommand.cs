@@ -87,154 +87,66 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     /// <inheritdoc />
     protected override void EndProcessing()
     {
-        var args = new List<string> { "supervise" };
-        void Add(string key, string? value) { if (value is not null) { args.Add("--" + key); args.Add(value); } }
         string? configPath = this.ProviderPathOrNull(Config);
-        if (configPath is not null && !File.Exists(configPath))
-        {
-            ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"Config file '{configPath}' does not exist.", configPath),
-                "ConfigNotFound", ErrorCategory.ObjectNotFound, configPath));
-        }
-        Add("config", configPath);
-        Add("dataset", this.ProviderPathOrNull(Dataset));
-        Add("preset", Preset);
-        var root = this.RunsRootPath(RunsRoot);
-        Add("runs-root", root);
-        string runName;
+        TrainingLaunch launch;
         try
         {
-            // The config is read here too, so that a broken file fails before an engine starts, and so that the run
-            // folder is the one the engine will use (the config's name, else the file's base name).
-            runName = Run ?? ConfigLoader.RunNameFor(ConfigLoader.LoadOrDefault(configPath), configPath);
+            launch = TrainingLaunch.Prepare(new TrainingRequest
+            {
+                Config = configPath, Dataset = this.ProviderPathOrNull(Dataset), Preset = Preset, RunsRoot = this.RunsRootPath(RunsRoot),
+                Run = Run is not null && (Run.Contains('/') || Run.Contains('\\')) ? GetUnresolvedProviderPathFromPSPath(Run) : Run,
+                MaxSteps = MaxSteps, Device = Device, Threads = Threads, Checkpoint = this.ProviderPathOrNull(Checkpoint), Resume = Resume, Detached = Detached,
+            });
+        }
+        catch (FileNotFoundException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "ConfigNotFound", ErrorCategory.ObjectNotFound, configPath));
+            return;
         }
         catch (ConfigException e)
         {
             ThrowTerminatingError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, configPath));
             return;
         }
-        if (Run is not null && (Run.Contains('/') || Run.Contains('\\'))) runName = GetUnresolvedProviderPathFromPSPath(Run);
-        Add("run", runName);
-        Add("max-steps", MaxSteps?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Add("device", Device);
-        Add("threads", Threads?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Add("checkpoint", this.ProviderPathOrNull(Checkpoint));
-        if (Resume) args.Add("--resume");
-        _run = new RunDirectory(Path.IsPathRooted(runName) ? runName : Path.Combine(root, runName));
-
+        _run = launch.Run;
         if (!ShouldProcess(_run.Path, "Start training")) return;
         if (Detached)
         {
-            args.Add("--quiet");
-            StartDetached(args);
+            var exited = EngineSession.StartDetachedAndWait(launch.Arguments, _run, TimeSpan.FromSeconds(30),
+                pid => WriteVerbose($"Supervisor started in the background (pid {pid}); run folder {_run.Path}; its output goes to {_run.SupervisorLog}."));
+            if (exited is { } x) ReportExit(EngineExit.ToError(x.ExitCode, null, x.Message, _run.Path, run: _run.Name));
+            WriteObject(RunInfoFactory.Read(_run));
             return;
         }
 
-        _session = EngineSession.Start(args);
-        int maxSteps = MaxSteps ?? 0;
+        _session = EngineSession.Start(launch.Arguments);
+        var feed = new TrainingFeed(MetricsInterval, MaxSteps ?? 0);
         var progress = new ProgressRecord(1, $"Training {_run.Name}", "starting the engine");
-        var lastProgress = DateTime.MinValue;
-        double? diagonality = null;
-        double secondsPerStep = double.NaN;
-        foreach (var record in _session.ReadRecords())
+        foreach (var record in _session.ReadTrainingRecords())
         {
-            switch (record)
+            var item = feed.Observe(record, DateTime.UtcNow);
+            if (item.Write) WriteObject(record);
+            if (item.Warning is not null) WriteWarning(item.Warning);
+            if (item.Progress is { } p)
             {
-                case StepMetrics m:
-                    secondsPerStep = double.IsNaN(secondsPerStep) ? m.StepSeconds : 0.9 * secondsPerStep + 0.1 * m.StepSeconds;
-                    if (MetricsInterval > 0 && (m.Step % MetricsInterval == 0 || m.Skipped)) WriteObject(m);
-                    if (DateTime.UtcNow - lastProgress >= TimeSpan.FromSeconds(1))
-                    {
-                        lastProgress = DateTime.UtcNow;
-                        progress.StatusDescription = $"step {m.Step}: loss {m.Loss:0.###}, Diagonality {(diagonality is double d ? d.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "n/a")}, {m.Mode}";
-                        if (maxSteps > 0)
-                        {
-                            progress.PercentComplete = Math.Clamp(100 * m.Step / maxSteps, 0, 100);
-                            progress.SecondsRemaining = (int)Math.Max(0, (maxSteps - m.Step) * secondsPerStep);
-                        }
-                        WriteProgress(progress);
-                    }
-                    break;
-                case AlignmentMetrics a:
-                    diagonality = a.Diagonality;
-                    WriteObject(a);
-                    break;
-                case TrainingEvent e:
-                    if (e.Severity != EventSeverity.Info || e.Kind is "Checkpoint" or "Started" or "Completed" or "Stopped") WriteObject(e);
-                    if (e.Severity == EventSeverity.Critical) WriteWarning($"step {e.Step}: {e.Code}: {e.Message}");
-                    break;
+                progress.StatusDescription = p.Status;
+                if (p.Percent is int percent) progress.PercentComplete = percent;
+                if (p.SecondsRemaining is int seconds) progress.SecondsRemaining = seconds;
+                WriteProgress(progress);
             }
         }
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
-        ReportExit(_session.ExitCode, _session.ErrorMessage);
+        ReportExit(_session.ToError(_run.Path, run: _run.Name));
         WriteObject(RunInfoFactory.Read(_run));
     }
 
-    /// <summary>
-    /// Starts the supervisor detached and waits (up to 30 s) until it has left the caller's session and pipes (it then
-    /// holds supervisor.lock) and its engine has written run.json; a supervisor that exits first is an error with its
-    /// message. The run object is returned either way.
-    /// </summary>
-    private void StartDetached(List<string> args)
+    /// <summary>An exhausted run is a non-terminating error (the run object still follows); any other failure ends the command.</summary>
+    private void ReportExit(ErrorRecord? error)
     {
-        var started = DateTimeOffset.UtcNow;
-        var stderr = new System.Text.StringBuilder();
-        using (var p = EngineSession.StartDetached(args))
-        {
-            p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-            p.OutputDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            p.BeginOutputReadLine();
-            WriteVerbose($"Supervisor started in the background (pid {p.Id}); run folder {_run!.Path}; its output goes to {Path.Combine(_run.LogsDir, "supervisor.log")}.");
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            bool detached = false;
-            while (DateTime.UtcNow < deadline)
-            {
-                if (p.HasExited)
-                {
-                    p.WaitForExit();
-                    string message;
-                    lock (stderr) message = stderr.ToString().Trim();
-                    if (p.ExitCode != 0)
-                    {
-                        var log = Path.Combine(_run.LogsDir, "supervisor.log");
-                        if (message.Length == 0 && File.Exists(log)) message = string.Join(Environment.NewLine, File.ReadLines(log).TakeLast(5));
-                        ReportExit(p.ExitCode, message.Replace("error: ", "", StringComparison.Ordinal));
-                    }
-                    break;
-                }
-                detached = detached || RunLock.ReadHolder(_run.SupervisorLockFile)?.Pid == p.Id;
-                if (detached && RunStateStore.TryRead(_run.StateFile) is { } state && state.Updated >= started) break;
-                Thread.Sleep(200);
-            }
-            // Disposing closes our ends of its first pipes; by now it writes to its log files.
-        }
-        WriteObject(RunInfoFactory.Read(_run!));
-    }
-
-    private void ReportExit(int code, string message)
-    {
-        switch (code)
-        {
-            case 0:
-                return;
-            case 3:
-                WriteError(new ErrorRecord(new InvalidOperationException($"Recovery exhausted for run '{_run!.Name}'. {message}".Trim()),
-                    "RecoveryExhausted", ErrorCategory.OperationStopped, _run.Path));
-                return;
-            case 4:
-                ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message), "RunLocked", ErrorCategory.ResourceBusy, _run!.Path));
-                return;
-            case 5:
-                var id = message.Contains("yaml", StringComparison.OrdinalIgnoreCase) || message.Contains("config", StringComparison.OrdinalIgnoreCase) ? "ConfigInvalid"
-                    : message.Contains("checkpoint", StringComparison.OrdinalIgnoreCase) ? "CheckpointCorrupt" : "DataInvalid";
-                ThrowTerminatingError(new ErrorRecord(new InvalidDataException(message), id, ErrorCategory.InvalidData, _run!.Path));
-                return;
-            default:
-                ThrowTerminatingError(new ErrorRecord(new InvalidOperationException($"The engine failed (exit code {code}): {message}"),
-                    "EngineFailed", ErrorCategory.InvalidResult, _run!.Path));
-                return;
-        }
+        if (error is null) return;
+        if (error.FullyQualifiedErrorId == "RecoveryExhausted") WriteError(error);
+        else ThrowTerminatingError(error);
     }
 
     /// <summary>Ctrl+C: ask the engine to checkpoint and stop, then wait for it (the stop request stays until it has stopped).</summary>

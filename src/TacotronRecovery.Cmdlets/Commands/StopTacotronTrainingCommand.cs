@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using TacotronRecovery.Commands.Engine;
-using TacotronRecovery.Core.Checkpoints;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands;
@@ -48,22 +47,14 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         if (!this.TryResolveRun(Run, RunsRoot, out var run)) return;
-        if (!RunSummary.IsEngineRunning(run) && !RunProcesses.Find(run).AnyAlive)
+        if (!RunStopper.IsRunning(run))
         {
             WriteVerbose($"Run '{run.Name}' is not running.");
             if (PassThru) WriteObject(RunInfoFactory.Read(run));
             return;
         }
         if (!ShouldProcess(run.Path, "Stop training (checkpoint, then exit)")) return;
-        // The request stays in force until the run has stopped: the supervisor restarts no engine while it exists.
-        run.RequestStop();
-        var deadline = DateTime.UtcNow.AddSeconds(TimeoutSeconds);
-        var processes = RunProcesses.Find(run);
-        while (DateTime.UtcNow < deadline && (processes.AnyAlive || RunSummary.IsEngineRunning(run)))
-        {
-            Thread.Sleep(250);
-            processes = RunProcesses.Find(run);
-        }
+        var processes = RunStopper.RequestAndWait(run, TimeSpan.FromSeconds(TimeoutSeconds));
         if (processes.AnyAlive)
         {
             if (!Force)
@@ -72,7 +63,13 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
                     "StopTimeout", ErrorCategory.OperationTimeout, run.Path));
                 return;
             }
-            Kill(run, processes);
+            var kill = RunStopper.Kill(run, processes, TimeoutSeconds);
+            if (!kill.Killed)
+            {
+                WriteError(new ErrorRecord(new InvalidOperationException(kill.Message), "KillFailed", ErrorCategory.OperationStopped, run.Path));
+                return;
+            }
+            WriteWarning(kill.Message);
         }
         else
         {
@@ -80,31 +77,5 @@ public sealed class StopTacotronTrainingCommand : PSCmdlet
             WriteVerbose($"Run '{run.Name}': {state?.Status}: {state?.Message}");
         }
         if (PassThru) WriteObject(RunInfoFactory.Read(run));
-    }
-
-    private void Kill(RunDirectory run, RunProcesses processes)
-    {
-        string who = string.Join(" and ", new[] { processes.Supervisor is int s ? $"supervisor pid {s}" : null, processes.Engine is int e ? $"engine pid {e}" : null }.Where(x => x is not null));
-        bool gone = processes.Kill(run, TimeSpan.FromSeconds(10));
-        if (!gone)
-        {
-            WriteError(new ErrorRecord(new InvalidOperationException($"Run '{run.Name}': {who} could not be killed."),
-                "KillFailed", ErrorCategory.OperationStopped, run.Path));
-            return;
-        }
-        var target = CheckpointSelector.TryLastGood(run);
-        string resume = target is null ? "No good checkpoint verifies." : $"Start-TacotronTraining -Resume continues from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).";
-        string message = $"Killed by Stop-TacotronTraining -Force: the run did not stop within {TimeoutSeconds} s ({who}); no final checkpoint. {resume}";
-        int step = RunStateStore.Record(run, RunStatus.Killed, message, 137).Step;
-        using (var w = new JsonLinesWriter<TacotronRecovery.Core.Metrics.TrainingEvent>(run.EventsFile))
-        {
-            w.Append(new TacotronRecovery.Core.Metrics.TrainingEvent
-            {
-                Run = run.Name, Step = step, Time = DateTimeOffset.UtcNow, Kind = "Killed", Code = "TrainingKilled",
-                Severity = TacotronRecovery.Core.Metrics.EventSeverity.Warning, Message = message,
-            });
-        }
-        run.ClearStopRequest(); // the run has stopped: a later start must not stop at once
-        WriteWarning($"Run '{run.Name}' did not stop within {TimeoutSeconds} s; killed {who}. {resume}");
     }
 }

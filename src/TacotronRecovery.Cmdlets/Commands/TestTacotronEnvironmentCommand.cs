@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using TacotronRecovery.Commands.Engine;
+using TacotronRecovery.Core.Contract;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands;
@@ -32,10 +33,10 @@ public sealed class TestTacotronEnvironmentCommand : PSCmdlet
         EngineInfo info;
         try
         {
-            var (code, stdout, stderr) = EngineHost.Run(TimeSpan.FromMinutes(2), "env");
-            info = code == 0
-                ? JsonSerializer.Deserialize<EngineInfo>(stdout.Trim().Split('\n').Last(), RunJson.Options) ?? new EngineInfo { Error = "empty engine answer" }
-                : new EngineInfo { Error = $"engine exited with {code}: {stderr.Trim()}" };
+            var r = EngineHost.Run(TimeSpan.FromMinutes(2), "env");
+            info = r.ExitCode == 0
+                ? r.Result(EngineEnvelope.Env)?.Deserialize<EngineInfo>(RunJson.Options) ?? new EngineInfo { Error = "empty engine answer" }
+                : new EngineInfo { Error = $"engine exited with {r.ExitCode}: {r.StdErr.Trim()}" };
         }
         catch (Exception e) when (e is FileNotFoundException or TimeoutException or InvalidOperationException or System.ComponentModel.Win32Exception or JsonException)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Commands.Engine;
 
@@ -8,7 +9,6 @@ namespace TacotronRecovery.Commands.Engine;
 /// </summary>
 internal static class EngineHost
 {
-
     /// <summary>Path of the engine assembly: <c>$env:TACOTRON_ENGINE_PATH</c>, else <c>engine/</c> beside the module.</summary>
     public static string EnginePath
     {
@@ -60,8 +60,8 @@ internal static class EngineHost
         return psi;
     }
 
-    /// <summary>Runs a short verb to completion and returns its exit code, stdout and stderr.</summary>
-    public static (int ExitCode, string StdOut, string StdErr) Run(TimeSpan timeout, params string[] args)
+    /// <summary>Runs a short verb to completion and returns its exit code, its stdout records and its stderr.</summary>
+    public static EngineResult Run(TimeSpan timeout, params string[] args)
     {
         using var p = Process.Start(StartInfo(args)) ?? throw new InvalidOperationException("The engine process did not start.");
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -71,6 +71,6 @@ internal static class EngineHost
             try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             throw new TimeoutException($"The engine verb '{string.Join(' ', args)}' did not finish within {timeout.TotalSeconds:0} s.");
         }
-        return (p.ExitCode, stdout.Result, stderr.Result);
+        return new EngineResult(p.ExitCode, EngineEnvelope.ParseAll(stdout.Result), stderr.Result);
     }
 }

@@ -1,14 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.Json;
-using TacotronRecovery.Core.Metrics;
+using TacotronRecovery.Core.Contract;
 using TacotronRecovery.Core.Runs;
 
 namespace TacotronRecovery.Commands.Engine;
 
 /// <summary>
-/// A foreground engine process (usually the <c>supervise</c> verb): its stdout JSON lines become typed records,
-/// its stderr is kept for error messages. Reading happens on the caller's thread (the pipeline thread), so the
+/// A foreground engine process (the <c>supervise</c> or <c>diagnose</c> verb): its stdout envelope lines
+/// (<see cref="EngineEnvelope"/>) become records, its stderr is kept for error messages. Reading happens on the caller's thread (the pipeline thread), so the
 /// cmdlet can write objects and progress directly.
 /// </summary>
 internal sealed class EngineSession : IDisposable
@@ -62,34 +61,76 @@ internal sealed class EngineSession : IDisposable
         return p;
     }
 
+    /// <summary>
+    /// Starts the supervisor detached (<see cref="StartDetached"/>) and waits up to <paramref name="timeout"/> until it has
+    /// left the caller's session and pipes (it then holds supervisor.lock) and its engine has written run.json.
+    /// </summary>
+    /// <returns>Null while the run goes on; the exit code and message of a supervisor that exited first.</returns>
+    public static (int ExitCode, string Message)? StartDetachedAndWait(IReadOnlyList<string> args, RunDirectory run, TimeSpan timeout, Action<int>? started = null)
+    {
+        var since = DateTimeOffset.UtcNow;
+        var stderr = new System.Text.StringBuilder();
+        // Disposing closes our ends of its first pipes; by then it writes to its log files.
+        using var p = StartDetached(args);
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        p.OutputDataReceived += (_, _) => { };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+        started?.Invoke(p.Id);
+        var deadline = DateTime.UtcNow + timeout;
+        bool detached = false;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (p.HasExited)
+            {
+                p.WaitForExit();
+                string message;
+                lock (stderr) message = stderr.ToString();
+                var lines = message.Split('\n').ToList();
+                if (EngineExit.MessageFrom(lines).Length == 0 && File.Exists(run.SupervisorLog)) lines = File.ReadLines(run.SupervisorLog).TakeLast(5).ToList();
+                return (p.ExitCode, EngineExit.MessageFrom(lines));
+            }
+            detached = detached || RunLock.ReadHolder(run.SupervisorLockFile)?.Pid == p.Id;
+            if (detached && RunStateStore.TryRead(run.StateFile) is { } state && state.Updated >= since) return null;
+            Thread.Sleep(200);
+        }
+        return null;
+    }
+
     /// <summary>util-linux setsid: runs a program in a new session.</summary>
     internal const string SetsidPath = "/usr/bin/setsid";
 
-    /// <summary>Records as the engine writes them, until it exits.</summary>
-    public IEnumerable<object> ReadRecords()
+    /// <summary>
+    /// Envelope records as the engine writes them, until it exits. Error records are kept (<see cref="Reported"/>), not
+    /// returned.
+    /// </summary>
+    public IEnumerable<EngineRecord> ReadRecords()
     {
         string? line;
         while ((line = _process.StandardOutput.ReadLine()) is not null)
         {
-            var record = Parse(line);
-            if (record is not null) yield return record;
+            if (!EngineEnvelope.TryParse(line, out var record)) continue;
+            if (record.Type == EngineEnvelope.Error) Reported = record.As<EngineError>();
+            else yield return record;
         }
         _process.WaitForExit();
     }
 
+    /// <summary>The training records (StepMetrics, AlignmentMetrics, TrainingEvent) as the engine writes them, until it exits.</summary>
+    public IEnumerable<object> ReadTrainingRecords() => ReadRecords().Select(r => r.ToTrainingRecord()).OfType<object>();
+
     /// <summary>Exit code (after <see cref="ReadRecords"/> ended).</summary>
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>The last stderr line that starts with "error:", else the last line.</summary>
-    public string ErrorMessage
-    {
-        get
-        {
-            var lines = _stderr.ToArray();
-            var error = lines.LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal));
-            return (error ?? lines.LastOrDefault() ?? "").Replace("error: ", "", StringComparison.Ordinal).Trim();
-        }
-    }
+    /// <summary>The error the engine reported on stdout, if any.</summary>
+    public EngineError? Reported { get; private set; }
+
+    /// <summary>The message on stderr (<see cref="EngineExit.MessageFrom"/>).</summary>
+    public string ErrorMessage => EngineExit.MessageFrom(_stderr.ToArray());
+
+    /// <summary>How the engine ended, as an error (<see cref="EngineExit.ToError"/>), or null when it succeeded.</summary>
+    public System.Management.Automation.ErrorRecord? ToError(object? target, string badInputId = "DataInvalid", string failureId = EngineExit.EngineFailed, string? run = null) =>
+        EngineExit.ToError(ExitCode, Reported, ErrorMessage, target, badInputId, failureId, run);
 
     /// <summary>Waits for exit up to <paramref name="timeout"/>, then kills the process tree.</summary>
     public void WaitOrKill(TimeSpan timeout)
@@ -98,28 +139,6 @@ internal sealed class EngineSession : IDisposable
         {
             try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             _process.WaitForExit();
-        }
-    }
-
-    /// <summary>Parses one stdout line; unknown or malformed lines are ignored.</summary>
-    internal static object? Parse(string line)
-    {
-        if (line.Length == 0 || line[0] != '{') return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(line);
-            if (!doc.RootElement.TryGetProperty("type", out var type) || !doc.RootElement.TryGetProperty("data", out var data)) return null;
-            return type.GetString() switch
-            {
-                "step" => data.Deserialize<StepMetrics>(RunJson.Options),
-                "alignment" => data.Deserialize<AlignmentMetrics>(RunJson.Options),
-                "event" => data.Deserialize<TrainingEvent>(RunJson.Options),
-                _ => null,
-            };
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TacotronRecovery.Core.Metrics;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Core.Plots;
 
@@ -62,7 +63,7 @@ public sealed class StepTimeline
 
     /// <summary>Whether <see cref="From"/> reads a mark from the event (a <c>RollbackCompleted</c> event); to keep only those.</summary>
     /// <param name="e">An event.</param>
-    public static bool IsRollback(TrainingEvent e) => e?.Code == "RollbackCompleted";
+    public static bool IsRollback(TrainingEvent e) => e?.Code == EventCodes.RollbackCompleted;
 
     private static int? RestoredStep(JsonObject? data) =>
         data?["restored_step"] is JsonValue v && v.TryGetValue(out int step) ? step : null;

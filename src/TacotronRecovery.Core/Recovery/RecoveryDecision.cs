@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Core.Recovery;
 
@@ -63,7 +64,7 @@ public sealed record RecoveryDecision(
             Run = run,
             Step = Step,
             Time = time,
-            Kind = Action == RecoveryAction.Restart ? "Restart" : "Recovery",
+            Kind = Action == RecoveryAction.Restart ? EventKinds.Restart : EventKinds.Recovery,
             Code = Code,
             Severity = Severity,
             Message = Reason,

@@ -1,7 +1,9 @@
+using TacotronRecovery.Core.Contract;
+
 namespace TacotronRecovery.Core.Runs;
 
 /// <summary>
-/// Layout of one run directory, the contract between the engine, the cmdlets and users' scripts:
+/// Layout of one run directory, the contract between the engine, the cmdlets and users' scripts (names in <see cref="RunFiles"/>):
 /// <code>
 /// runs/&lt;name&gt;/
 ///   config.yaml      effective config (secrets redacted)
@@ -35,27 +37,27 @@ public sealed class RunDirectory
     /// <summary>Run name (the folder name).</summary>
     public string Name { get; }
     /// <summary>Effective config (secrets redacted).</summary>
-    public string ConfigFile => Combine("config.yaml");
+    public string ConfigFile => Combine(RunFiles.Config);
     /// <summary>Run state.</summary>
-    public string StateFile => Combine("run.json");
+    public string StateFile => Combine(RunFiles.State);
     /// <summary>Step metrics.</summary>
-    public string MetricsFile => Combine("metrics.jsonl");
+    public string MetricsFile => Combine(RunFiles.Metrics);
     /// <summary>Alignment metrics.</summary>
-    public string AlignmentFile => Combine("alignment.jsonl");
+    public string AlignmentFile => Combine(RunFiles.Alignment);
     /// <summary>Events.</summary>
-    public string EventsFile => Combine("events.jsonl");
+    public string EventsFile => Combine(RunFiles.Events);
     /// <summary>Human log.</summary>
-    public string LogFile => Combine("training.log");
+    public string LogFile => Combine(RunFiles.TrainingLog);
     /// <summary>Lock held by the engine writing this run.</summary>
-    public string LockFile => Combine("engine.lock");
+    public string LockFile => Combine(RunFiles.EngineLock);
     /// <summary>Lock held by the supervisor of this run (the <c>supervise</c> verb), with its pid.</summary>
-    public string SupervisorLockFile => Combine("supervisor.lock");
+    public string SupervisorLockFile => Combine(RunFiles.SupervisorLock);
     /// <summary>The recovery controller's state (restarts, safe-mode level, budgets), written atomically.</summary>
-    public string RecoveryStateFile => Combine("recovery-state.json");
+    public string RecoveryStateFile => Combine(RunFiles.RecoveryState);
     /// <summary>Engine and supervisor output: <c>engine-&lt;n&gt;.stderr.log</c>, <c>supervisor.log</c>.</summary>
-    public string LogsDir => Combine("logs");
+    public string LogsDir => Combine(RunFiles.LogsDir);
     /// <summary>Stop request: written by Stop-TacotronTraining; the engine checkpoints and stops within one step.</summary>
-    public string StopRequestFile => Combine("stop.request");
+    public string StopRequestFile => Combine(RunFiles.StopRequest);
 
     /// <summary>
     /// Asks the engine writing this run to checkpoint and stop (portable: a file, not a signal). The request stays in
@@ -73,21 +75,38 @@ public sealed class RunDirectory
         catch (IOException) { }
     }
     /// <summary>Checkpoints folder.</summary>
-    public string CheckpointsDir => Combine("checkpoints");
+    public string CheckpointsDir => Combine(RunFiles.CheckpointsDir);
     /// <summary>Checkpoint manifest.</summary>
-    public string ManifestFile => System.IO.Path.Combine(CheckpointsDir, "manifest.json");
+    public string ManifestFile => System.IO.Path.Combine(CheckpointsDir, RunFiles.Manifest);
     /// <summary>Plots folder.</summary>
-    public string PlotsDir => Combine("plots");
+    public string PlotsDir => Combine(RunFiles.PlotsDir);
     /// <summary>TensorBoard folder.</summary>
-    public string TensorBoardDir => Combine("tensorboard");
+    public string TensorBoardDir => Combine(RunFiles.TensorBoardDir);
     /// <summary>Unsent alerts.</summary>
-    public string OutboxDir => Combine("outbox");
+    public string OutboxDir => Combine(RunFiles.OutboxDir);
 
     /// <summary>File name of the checkpoint at <paramref name="step"/>: <c>step-000500.ckpt</c>.</summary>
-    public string CheckpointPath(int step) => System.IO.Path.Combine(CheckpointsDir, $"step-{step:D6}.ckpt");
+    public string CheckpointPath(int step) => System.IO.Path.Combine(CheckpointsDir, RunFiles.Checkpoint(step));
 
     /// <summary>File name of the attention plot at <paramref name="step"/>.</summary>
-    public string AlignmentPlotPath(int step) => System.IO.Path.Combine(PlotsDir, $"alignment-step-{step:D6}.png");
+    public string AlignmentPlotPath(int step) => System.IO.Path.Combine(PlotsDir, RunFiles.AlignmentPlot(step));
+
+    /// <summary>The detached supervisor's log.</summary>
+    public string SupervisorLog => System.IO.Path.Combine(LogsDir, RunFiles.SupervisorLog);
+
+    /// <summary>Config written for a recovery from an imported PyTorch checkpoint.</summary>
+    public string RecoveryConfigFile => Combine(RunFiles.RecoveryConfig);
+
+    /// <summary>
+    /// The run a checkpoint belongs to (<c>runs/&lt;name&gt;/checkpoints/F.ckpt</c> whose run has a config.yaml), or null.
+    /// </summary>
+    public static RunDirectory? OwnerOf(string checkpoint)
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(checkpoint));
+        if (folder is null || !string.Equals(System.IO.Path.GetFileName(folder), RunFiles.CheckpointsDir, StringComparison.Ordinal)) return null;
+        var run = new RunDirectory(System.IO.Path.GetDirectoryName(folder)!);
+        return File.Exists(run.ConfigFile) ? run : null;
+    }
 
     /// <summary>Creates the directory and its sub-folders.</summary>
     public RunDirectory Create()

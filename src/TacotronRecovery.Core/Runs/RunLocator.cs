@@ -1,3 +1,5 @@
+using TacotronRecovery.Core.Contract;
+
 namespace TacotronRecovery.Core.Runs;
 
 /// <summary>Turns what a user typed for <c>-Run</c> into a run directory.</summary>
@@ -31,7 +33,7 @@ public static class RunLocator
         var asPath = Path.GetFullPath(run, baseDir);
         bool looksLikePath = Path.IsPathRooted(run) || run.StartsWith('.') ||
                              run.Contains(Path.DirectorySeparatorChar) || run.Contains(Path.AltDirectorySeparatorChar);
-        if (Directory.Exists(asPath) && (looksLikePath || File.Exists(Path.Combine(asPath, "run.json"))))
+        if (Directory.Exists(asPath) && (looksLikePath || File.Exists(Path.Combine(asPath, RunFiles.State))))
             return new RunDirectory(asPath);
         if (looksLikePath)
             throw new RunDataException("RunNotFound", run, $"The run folder '{asPath}' does not exist.");
@@ -61,7 +63,7 @@ public static class RunLocator
     {
         if (!Directory.Exists(root)) return Array.Empty<RunDirectory>();
         return Directory.EnumerateDirectories(root)
-            .Where(d => File.Exists(Path.Combine(d, "run.json")) || File.Exists(Path.Combine(d, "metrics.jsonl")))
+            .Where(d => File.Exists(Path.Combine(d, RunFiles.State)) || File.Exists(Path.Combine(d, RunFiles.Metrics)))
             .Select(d => new RunDirectory(d))
             .OrderBy(r => r.Name, StringComparer.Ordinal)
             .ToList();

@@ -10,6 +10,7 @@ using TacotronRecovery.Engine.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Engine.Training;
 
@@ -118,7 +119,7 @@ public sealed class Trainer : IDisposable
             _sink.Log($"resumed from {path} at step {Step}");
             // A checkpoint from elsewhere becomes this run's first rollback target.
             if (checkpoint is not null && !IsInRun(checkpoint)) SaveCheckpoint(good: true, reason: "start");
-            _sink.Event(Event("Resumed", EventSeverity.Info, $"Resumed from {System.IO.Path.GetFileName(path)} at step {Step}.", new JsonObject { ["checkpoint"] = path }));
+            _sink.Event(Event(EventCodes.Resumed, EventSeverity.Info, $"Resumed from {System.IO.Path.GetFileName(path)} at step {Step}.", new JsonObject { ["checkpoint"] = path }));
         }
         else
         {
@@ -295,10 +296,10 @@ public sealed class Trainer : IDisposable
             ? _checkpoints.SelectLastWellAligned(out var skipped) ?? _checkpoints.SelectLastGood(out skipped)
             : _checkpoints.SelectLastGood(out skipped);
         foreach (var s in skipped)
-            _sink.Event(Event("CheckpointRejected", EventSeverity.Warning, s, null));
+            _sink.Event(Event(EventCodes.CheckpointRejected, EventSeverity.Warning, s, null));
         if (entry is null)
         {
-            _sink.Event(Event("RollbackImpossible", EventSeverity.Critical, "No verified good checkpoint to roll back to; continuing with the current weights.", null));
+            _sink.Event(Event(EventCodes.RollbackImpossible, EventSeverity.Critical, "No verified good checkpoint to roll back to; continuing with the current weights.", null));
             return;
         }
         var loaded = CheckpointFile.Read(entry.Path);
@@ -307,7 +308,7 @@ public sealed class Trainer : IDisposable
         _optimizer.zero_grad();
         _faults.EndLrExplosion();
         int restored = loaded.Meta["step"]?.GetValue<int>() ?? 0;
-        _sink.Event(Event("RollbackCompleted", EventSeverity.Warning,
+        _sink.Event(Event(EventCodes.RollbackCompleted, EventSeverity.Warning,
             $"Restored {System.IO.Path.GetFileName(entry.Path)} (step {restored}); training continues at step {Step + 1}.",
             new JsonObject { ["checkpoint"] = entry.Path, ["restored_step"] = restored, ["target"] = target.ToString() }));
         // Steps keep counting forward after a rollback: the controller's attention timers rebase to the step training
@@ -362,7 +363,7 @@ public sealed class Trainer : IDisposable
             _pending.RemoveAt(0);
             if (!File.Exists(p.Path)) continue;
             _checkpoints.Record(p.Path, p.Step, true, p.Loss, p.Diagonality, p.GateAccuracy);
-            _sink.Event(Event("CheckpointConfirmed", EventSeverity.Info,
+            _sink.Event(Event(EventCodes.CheckpointConfirmed, EventSeverity.Info,
                 $"Checkpoint {System.IO.Path.GetFileName(p.Path)} confirmed good after {Step - p.Step} healthy steps.", new JsonObject { ["path"] = p.Path }));
         }
     }
@@ -394,7 +395,7 @@ public sealed class Trainer : IDisposable
         bool pending = good && confirmLater;
         var entry = _checkpoints.Record(path, Step, good && !pending, _lastLoss, latest?.Diagonality, latest?.GateAccuracy);
         if (pending) _pending.Add((Step, path, _lastLoss, latest?.Diagonality, latest?.GateAccuracy));
-        _sink.Event(Event("CheckpointSaved", EventSeverity.Info,
+        _sink.Event(Event(EventCodes.CheckpointSaved, EventSeverity.Info,
             $"Checkpoint {System.IO.Path.GetFileName(path)} saved ({reason}; {(pending ? "good once confirmed" : good ? "good" : "not good")}).",
             new JsonObject { ["path"] = path, ["good"] = good, ["well_aligned"] = entry.WellAligned, ["reason"] = reason }));
     }
@@ -415,7 +416,7 @@ public sealed class Trainer : IDisposable
             fs.WriteByte((byte)(b ^ 0xFF));
         }
         _sink.Log($"fault injection: corrupted {target}");
-        _sink.Event(Event("FaultInjected", EventSeverity.Warning, $"Fault injection: corrupted {System.IO.Path.GetFileName(target)} (the newest good checkpoint).", new JsonObject { ["path"] = target }));
+        _sink.Event(Event(EventCodes.FaultInjected, EventSeverity.Warning, $"Fault injection: corrupted {System.IO.Path.GetFileName(target)} (the newest good checkpoint).", new JsonObject { ["path"] = target }));
     }
 
     private void CollapseAttention(string mode)
@@ -431,7 +432,7 @@ public sealed class Trainer : IDisposable
         {
             _model.ReinitializeAttention(unchecked(_config.Training.Seed * 7 + Step));
         }
-        _sink.Event(Event("FaultInjected", EventSeverity.Warning, $"Fault injection: attention collapsed ({mode}) at step {Step}.", new JsonObject { ["mode"] = mode }));
+        _sink.Event(Event(EventCodes.FaultInjected, EventSeverity.Warning, $"Fault injection: attention collapsed ({mode}) at step {Step}.", new JsonObject { ["mode"] = mode }));
     }
 
     private void Report(RecoveryDecision d)
@@ -443,7 +444,7 @@ public sealed class Trainer : IDisposable
 
     private TrainingEvent Event(string code, EventSeverity severity, string message, JsonObject? data) => new()
     {
-        Run = _run.Name, Step = Step, Time = DateTimeOffset.UtcNow, Kind = code.StartsWith("Checkpoint", StringComparison.Ordinal) ? "Checkpoint" : "Training",
+        Run = _run.Name, Step = Step, Time = DateTimeOffset.UtcNow, Kind = code.StartsWith(EventKinds.Checkpoint, StringComparison.Ordinal) ? EventKinds.Checkpoint : EventKinds.Training,
         Code = code, Severity = severity, Message = message, Data = data,
     };
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Benchmarks;
 using TacotronRecovery.Engine.Runtime;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host.Verbs;
 
@@ -53,8 +53,7 @@ public static class BenchVerb
         (json ? Console.Error : Console.Out).Write(table);
         if (json)
         {
-            var line = JsonSerializer.Serialize(new { Type = "bench", Data = new { Result = result, Machine = before, LoadAverageAfter = loadAfter } }, RunJson.Options);
-            Console.Out.WriteLine(line);
+            EngineEnvelope.Write(Console.Out, EngineEnvelope.Bench, new { Result = result, Machine = before, LoadAverageAfter = loadAfter });
         }
         return ExitCodes.Ok;
     }

@@ -1,8 +1,8 @@
-using System.Text.Json;
 using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Data;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Inference;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host.Verbs;
 
@@ -58,7 +58,7 @@ public static class DiagnoseVerb
                 var title = $"{d.Id} step {diagnostics.Step}: diagonality {d.Score.Diagonality:0.00}{(d.HitMaxSteps ? ", gate never fired" : "")}";
                 Plots.Alignment(plot, d.Alignment, d.AlignmentSteps, d.Tokens, title);
             }
-            Write("diagnosis", new
+            Write(EngineEnvelope.Diagnosis, new
             {
                 d.Id, d.Text, d.Tokens, d.TrueFrames, d.PredictedFrames, d.HitMaxSteps,
                 d.Score.Diagonality, d.Score.FocusRate, d.Score.Coverage, d.Score.Monotonicity, d.Score.ReachedEnd, d.Score.EndStall,
@@ -79,7 +79,7 @@ public static class DiagnoseVerb
         }
         else
         {
-            configPath ??= RunConfigOf(checkpoint);
+            configPath ??= RunDirectory.OwnerOf(checkpoint)?.ConfigFile;
             if (configPath is null)
                 return Error("DatasetNotFound", $"No dataset is known for '{checkpoint}': it is not inside a run folder (runs/<name>/checkpoints/) with a config.yaml. Pass -Dataset <folder> (an LJSpeech-style folder) or -Text.");
             TacotronConfig config;
@@ -100,7 +100,7 @@ public static class DiagnoseVerb
                 p => Console.Error.WriteLine($"data: skipped line {p.Line} ({p.Id}): {p.Code}: {p.Message}"));
             if (sentences.Count == 0)
                 return Error("DatasetEmpty", $"The dataset at '{data.Path ?? data.TrainFilelist}' has no usable rows. Check it with Test-TacotronDataset.");
-            if (training) Write("warning", new { Message = "The dataset has no validation rows; training rows were used (the model has seen them)." });
+            if (training) Write(EngineEnvelope.Warning, new { Message = "The dataset has no validation rows; training rows were used (the model has seen them)." });
             return sentences;
         }
         catch (DatasetNotFoundException e)
@@ -113,27 +113,14 @@ public static class DiagnoseVerb
         }
     }
 
-    /// <summary>The config.yaml of the run a checkpoint belongs to (runs/&lt;name&gt;/checkpoints/F.ckpt), or null.</summary>
-    public static string? RunConfigOf(string checkpoint)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(checkpoint));
-        if (folder is null || !string.Equals(Path.GetFileName(folder), "checkpoints", StringComparison.Ordinal)) return null;
-        var run = new RunDirectory(Path.GetDirectoryName(folder)!);
-        return File.Exists(run.ConfigFile) ? run.ConfigFile : null;
-    }
-
     private static IReadOnlyList<DiagnosticInput>? Error(string id, string message)
     {
-        Write("error", new { ErrorId = id, Message = message });
+        Write(EngineEnvelope.Error, new EngineError { ErrorId = id, Message = message });
         Console.Error.WriteLine($"error: {message}");
         return null;
     }
 
-    private static void Write(string type, object data)
-    {
-        Console.Out.WriteLine(JsonSerializer.Serialize(new { type, data }, RunJson.Options));
-        Console.Out.Flush();
-    }
+    private static void Write(string type, object data) => EngineEnvelope.Write(Console.Out, type, data);
 
     private static string SafeName(string id)
     {

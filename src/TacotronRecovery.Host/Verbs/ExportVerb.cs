@@ -1,4 +1,5 @@
 using TacotronRecovery.Engine.Interop;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host.Verbs;
 
@@ -20,7 +21,7 @@ public static class ExportVerb
         return InteropOutput.Guard(() =>
         {
             var r = CheckpointExporter.Export(checkpoint, output);
-            InteropOutput.Write("export", new { r.Path, r.Source, Format = "PyTorch", r.Step, r.Model, r.Tensors });
+            EngineEnvelope.Write(Console.Out, EngineEnvelope.Export, new { r.Path, r.Source, Format = "PyTorch", r.Step, r.Model, r.Tensors });
         });
     }
 }

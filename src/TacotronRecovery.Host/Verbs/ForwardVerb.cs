@@ -1,4 +1,5 @@
 using TacotronRecovery.Engine.Interop;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host.Verbs;
 
@@ -18,7 +19,7 @@ public static class ForwardVerb
         return InteropOutput.Guard(() =>
         {
             var r = ParityForward.Run(checkpoint, input, output);
-            InteropOutput.Write("forward", new
+            EngineEnvelope.Write(Console.Out, EngineEnvelope.Forward, new
             {
                 r.Path, r.Checkpoint, r.Batch, r.InputTokens, r.Frames,
                 Shapes = r.Shapes.ToDictionary(kv => kv.Key, kv => kv.Value),

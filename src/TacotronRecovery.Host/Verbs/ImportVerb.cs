@@ -1,6 +1,6 @@
-using System.Text.Json;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Interop;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host.Verbs;
 
@@ -24,7 +24,7 @@ public static class ImportVerb
         {
             var r = CheckpointImporter.Import(source, output, new ImportOptions { IgnoreLayers = ignore, NSymbols = symbols, Seed = seed });
             foreach (var w in r.Warnings) Console.Error.WriteLine("warning: " + w);
-            InteropOutput.Write("import", new
+            EngineEnvelope.Write(Console.Out, EngineEnvelope.Import, new
             {
                 r.Path, r.Source, Format = r.Format.ToString().ToLowerInvariant(), r.Layout, r.Step, r.Model, r.Parameters,
                 r.HalfPrecision, r.OptimizerCarried, r.IgnoredKeys, r.Warnings,
@@ -36,13 +36,9 @@ public static class ImportVerb
     }
 }
 
-/// <summary>JSON output and error mapping shared by the interop verbs.</summary>
+/// <summary>Error mapping shared by the interop verbs.</summary>
 internal static class InteropOutput
 {
-    /// <summary>Writes one <c>{"type": type, "data": data}</c> line to stdout.</summary>
-    public static void Write(string type, object data) =>
-        Console.Out.WriteLine(JsonSerializer.Serialize(new { type, data }, RunJson.Options));
-
     /// <summary>Runs <paramref name="action"/>; an <see cref="InteropException"/> becomes an error line and exit code 5.</summary>
     public static int Guard(Action action)
     {
@@ -53,7 +49,7 @@ internal static class InteropOutput
         }
         catch (InteropException e)
         {
-            Write("error", new { ErrorId = e.ErrorId, e.Message, e.Path });
+            EngineEnvelope.Write(Console.Out, EngineEnvelope.Error, new EngineError { ErrorId = e.ErrorId, Message = e.Message, Path = e.Path });
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }

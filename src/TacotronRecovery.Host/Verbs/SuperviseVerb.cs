@@ -5,6 +5,7 @@ using TacotronRecovery.Core.Checkpoints;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Recovery;
 using TacotronRecovery.Core.Runs;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host.Verbs;
 
@@ -34,7 +35,7 @@ public static class SuperviseVerb
         args.Has("resume"); args.Get("checkpoint"); args.Has("quiet"); args.Get("emergency");
         args.RejectUnknown();
         run.Create();
-        if (detached) Detach.Apply(Path.Combine(run.LogsDir, "supervisor.log"));
+        if (detached) Detach.Apply(run.SupervisorLog);
         Directory.CreateDirectory(run.LogsDir);
 
         using var supervisorLock = RunLock.Acquire(run.SupervisorLockFile);
@@ -67,12 +68,12 @@ public static class SuperviseVerb
                 }
                 var death = RunEngine(a, run, detached);
                 int code = death.ExitCode;
-                if (code is ExitCodes.Ok or ExitCodes.Usage or ExitCodes.Exhausted or ExitCodes.Locked or ExitCodes.BadInput)
+                if (ExitCodes.IsDeliberate(code))
                 {
                     if (code == ExitCodes.Ok) run.ClearStopRequest(); // stopped or completed: the request has been served
                     return code;
                 }
-                string reason = $"exit code {code}{Describe(code)}";
+                string reason = $"exit code {code}{ExitCodes.DescribeSignal(code)}";
                 if (run.StopRequested || stopping.IsCancellationRequested)
                     return Stopped(run, $"The engine died ({reason}) after the stop request, before its stop checkpoint; not restarted.", death);
 
@@ -156,7 +157,7 @@ public static class SuperviseVerb
         if (death is not null) AddDeath(data, death);
         AppendEvent(run, new TrainingEvent
         {
-            Run = run.Name, Step = RunSummary.LastStep(run), Time = DateTimeOffset.UtcNow, Kind = "Stopped", Code = "TrainingStopped",
+            Run = run.Name, Step = RunSummary.LastStep(run), Time = DateTimeOffset.UtcNow, Kind = EventKinds.Stopped, Code = EventCodes.TrainingStopped,
             Severity = death is null ? EventSeverity.Info : EventSeverity.Warning, Message = message, Data = data,
         }, echo: true);
         RunStateStore.Record(run, RunStatus.Stopped, message, death?.ExitCode ?? ExitCodes.Ok);
@@ -172,7 +173,7 @@ public static class SuperviseVerb
     private static EngineDeath RunEngine(IEnumerable<string> args, RunDirectory run, bool detached)
     {
         int n = NextLogNumber(run.LogsDir);
-        var stderrLog = Path.Combine(run.LogsDir, $"engine-{n}.stderr.log");
+        var stderrLog = Path.Combine(run.LogsDir, RunFiles.EngineLog(n, "stderr"));
         var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = detached };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             psi.ArgumentList.Add(typeof(SuperviseVerb).Assembly.Location);
@@ -182,7 +183,7 @@ public static class SuperviseVerb
         var tail = new Queue<string>();
         using var err = new StreamWriter(new FileStream(stderrLog, FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         using var outLog = detached
-            ? new StreamWriter(new FileStream(Path.Combine(run.LogsDir, $"engine-{n}.stdout.log"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true }
+            ? new StreamWriter(new FileStream(Path.Combine(run.LogsDir, RunFiles.EngineLog(n, "stdout")), FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true }
             : null;
         using var child = new Process { StartInfo = psi };
         child.ErrorDataReceived += (_, e) =>
@@ -206,11 +207,11 @@ public static class SuperviseVerb
     }
 
     private static int NextLogNumber(string dir) =>
-        Directory.EnumerateFiles(dir, "engine-*.log").Select(f => LogNumber(f) ?? 0).DefaultIfEmpty(0).Max() + 1;
+        Directory.EnumerateFiles(dir, RunFiles.EngineLogPattern).Select(f => LogNumber(f) ?? 0).DefaultIfEmpty(0).Max() + 1;
 
     private static void PruneLogs(string dir, int newest)
     {
-        foreach (var f in Directory.EnumerateFiles(dir, "engine-*.log").ToList())
+        foreach (var f in Directory.EnumerateFiles(dir, RunFiles.EngineLogPattern).ToList())
         {
             if (LogNumber(f) is int k && k <= newest - KeepEngineLogs)
             {
@@ -238,23 +239,10 @@ public static class SuperviseVerb
         try { run.RequestStop(); } catch (IOException) { }
     }
 
-    private static string Describe(int code) => code switch
-    {
-        134 => " (SIGABRT: a native abort)",
-        137 => " (SIGKILL: killed, often out of memory)",
-        139 => " (SIGSEGV)",
-        143 => " (SIGTERM)",
-        _ => "",
-    };
-
     private static void AppendEvent(RunDirectory run, TrainingEvent e, bool echo)
     {
         using (var w = new JsonLinesWriter<TrainingEvent>(run.EventsFile)) w.Append(e);
-        if (echo)
-        {
-            try { Console.Out.WriteLine("{\"type\":\"event\",\"data\":" + System.Text.Json.JsonSerializer.Serialize(e, RunJson.Options) + "}"); }
-            catch (IOException) { }
-        }
+        if (echo) EngineEnvelope.Write(Console.Out, EngineEnvelope.Event, e);
         File.AppendAllText(run.LogFile, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} [{e.Severity}] {e.Code}: {e.Message}{Environment.NewLine}");
     }
 }

@@ -1,7 +1,7 @@
-using System.Text.Json;
 using TacotronRecovery.Core.Audio;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Inference;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host.Verbs;
 
@@ -21,15 +21,11 @@ public static class SynthesizeVerb
         var r = synthesizer.Synthesize(text, iterations);
         WavFile.Write(output, r.Audio, r.SampleRate);
         if (plot is not null) Plots.Alignment(plot, r.Alignment, r.AlignmentSteps, r.Tokens, $"\"{Truncate(r.CleanedText, 60)}\"");
-        Console.Out.WriteLine(JsonSerializer.Serialize(new
+        EngineEnvelope.Write(Console.Out, EngineEnvelope.Synthesis, new
         {
-            type = "synthesis",
-            data = new
-            {
-                r.Text, Path = Path.GetFullPath(output), Plot = plot is null ? null : Path.GetFullPath(plot), r.Tokens, r.Frames,
-                DurationSeconds = r.Audio.Length / (double)r.SampleRate, r.HitMaxSteps, r.Diagonality, r.Seconds,
-            },
-        }, RunJson.Options));
+            r.Text, Path = Path.GetFullPath(output), Plot = plot is null ? null : Path.GetFullPath(plot), r.Tokens, r.Frames,
+            DurationSeconds = r.Audio.Length / (double)r.SampleRate, r.HitMaxSteps, r.Diagonality, r.Seconds,
+        });
         return ExitCodes.Ok;
     }
 

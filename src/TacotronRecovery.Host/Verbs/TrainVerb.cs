@@ -4,6 +4,7 @@ using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Runtime;
 using TacotronRecovery.Engine.Training;
+using TacotronRecovery.Core.Contract;
 
 namespace TacotronRecovery.Host.Verbs;
 
@@ -87,7 +88,7 @@ public static class TrainVerb
         }
         sink.Event(new TrainingEvent
         {
-            Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = "Started", Code = "TrainingStarted",
+            Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = EventKinds.Started, Code = EventCodes.TrainingStarted,
             Severity = EventSeverity.Info,
             Message = $"Training {(trainer.Step > 0 ? "resumed at step " + trainer.Step : "started")}: preset {config.Model.Preset}, {trainer.Model.ParameterCount():N0} parameters, up to step {config.Training.MaxSteps}.",
         });
@@ -96,7 +97,7 @@ public static class TrainVerb
         {
             sink.Event(new TrainingEvent
             {
-                Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = "Warning", Code = "FlagNotImplemented",
+                Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = EventKinds.Warning, Code = EventCodes.FlagNotImplemented,
                 Severity = EventSeverity.Warning,
                 Message = $"{key} is on, but {what}; the flag only records what safe mode turns off.",
             });
@@ -123,9 +124,9 @@ public static class TrainVerb
 
         var (status, code, message, eventCode, severity) = outcome switch
         {
-            TrainingOutcome.Completed => (RunStatus.Completed, ExitCodes.Ok, $"Completed at step {trainer.Step}.", "TrainingCompleted", EventSeverity.Info),
-            TrainingOutcome.Stopped => (RunStatus.Stopped, ExitCodes.Ok, $"Stopped on request at step {trainer.Step} (checkpoint saved).", "TrainingStopped", EventSeverity.Info),
-            _ => (RunStatus.Failed, ExitCodes.Exhausted, $"Recovery exhausted at step {trainer.Step}: {trainer.Controller.State.Diagnosis}", "RecoveryExhausted", EventSeverity.Critical),
+            TrainingOutcome.Completed => (RunStatus.Completed, ExitCodes.Ok, $"Completed at step {trainer.Step}.", EventCodes.TrainingCompleted, EventSeverity.Info),
+            TrainingOutcome.Stopped => (RunStatus.Stopped, ExitCodes.Ok, $"Stopped on request at step {trainer.Step} (checkpoint saved).", EventCodes.TrainingStopped, EventSeverity.Info),
+            _ => (RunStatus.Failed, ExitCodes.Exhausted, $"Recovery exhausted at step {trainer.Step}: {trainer.Controller.State.Diagnosis}", EventCodes.RecoveryExhausted, EventSeverity.Critical),
         };
         sink.Event(new TrainingEvent
         {
@@ -135,21 +136,4 @@ public static class TrainVerb
         session.SetState(status, trainer.Step, message, code);
         return code;
     }
-}
-
-/// <summary>Process exit codes of the engine verbs.</summary>
-public static class ExitCodes
-{
-    /// <summary>Completed, or stopped on request with a checkpoint.</summary>
-    public const int Ok = 0;
-    /// <summary>An error the engine reported (message on stderr and in events).</summary>
-    public const int Error = 1;
-    /// <summary>Bad command line.</summary>
-    public const int Usage = 2;
-    /// <summary>Recovery budget spent: stopped cleanly, everything kept.</summary>
-    public const int Exhausted = 3;
-    /// <summary>Another engine holds the run's lock.</summary>
-    public const int Locked = 4;
-    /// <summary>Bad input: config, dataset or checkpoint unusable.</summary>
-    public const int BadInput = 5;
 }

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using TacotronRecovery.Core.Runs;
 
-namespace TacotronRecovery.Commands.Engine;
+namespace TacotronRecovery.Core.Runs;
 
 /// <summary>
 /// The processes of one run on this machine: its supervisor (supervisor.lock) and its engine (engine.lock, else the
 /// pid in run.json), each checked against its recorded start time so that a reused pid is never mistaken for them.
 /// </summary>
-internal sealed record RunProcesses(int? Supervisor, int? Engine)
+/// <param name="Supervisor">Pid of the live supervisor, or null.</param>
+/// <param name="Engine">Pid of the live engine, or null.</param>
+public sealed record RunProcesses(int? Supervisor, int? Engine)
 {
     /// <summary>True when the supervisor or the engine is alive.</summary>
     public bool AnyAlive => Supervisor is not null || Engine is not null;

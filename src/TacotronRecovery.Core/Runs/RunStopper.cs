@@ -1,0 +1,71 @@
+using TacotronRecovery.Core.Checkpoints;
+using TacotronRecovery.Core.Contract;
+using TacotronRecovery.Core.Metrics;
+
+namespace TacotronRecovery.Core.Runs;
+
+/// <summary>
+/// Stopping a run from outside (Stop-TacotronTraining, Invoke-EmergencyRecovery): the durable stop request, the wait
+/// for the supervisor and the engine to exit, and the kill of a run that does not stop (recorded as Killed).
+/// </summary>
+public static class RunStopper
+{
+    /// <summary>True while an engine writes the run or a process of the run (supervisor, engine) is alive.</summary>
+    public static bool IsRunning(RunDirectory run) => RunSummary.IsEngineRunning(run) || RunProcesses.Find(run).AnyAlive;
+
+    /// <summary>
+    /// Writes the stop request (in force until the run has stopped: the supervisor restarts no engine while it exists)
+    /// and waits up to <paramref name="timeout"/> for the run to stop.
+    /// </summary>
+    /// <returns>The processes of the run still alive at the end (none when it stopped).</returns>
+    public static RunProcesses RequestAndWait(RunDirectory run, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        run.RequestStop();
+        var deadline = DateTime.UtcNow + timeout;
+        var processes = RunProcesses.Find(run);
+        while (DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested && (processes.AnyAlive || RunSummary.IsEngineRunning(run)))
+        {
+            Thread.Sleep(250);
+            processes = RunProcesses.Find(run);
+        }
+        return processes;
+    }
+
+    /// <summary>
+    /// Kills the run's supervisor, then its engine (<see cref="RunProcesses.Kill"/>); once they are gone, records the
+    /// run as Killed (run.json, exit code 137, a TrainingKilled event naming the checkpoint a resume continues from) and
+    /// clears the stop request so that a later start does not stop at once.
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="processes">Its live processes.</param>
+    /// <param name="waitedSeconds">How long the run was given to stop (for the message).</param>
+    public static RunKill Kill(RunDirectory run, RunProcesses processes, int waitedSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(processes);
+        string who = string.Join(" and ", new[] { processes.Supervisor is int s ? $"supervisor pid {s}" : null, processes.Engine is int e ? $"engine pid {e}" : null }.Where(x => x is not null));
+        if (!processes.Kill(run, TimeSpan.FromSeconds(10)))
+            return new RunKill(false, who, $"Run '{run.Name}': {who} could not be killed.");
+        var target = CheckpointSelector.TryLastGood(run);
+        string resume = target is null ? "No good checkpoint verifies." : $"Start-TacotronTraining -Resume continues from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).";
+        string message = $"Killed by Stop-TacotronTraining -Force: the run did not stop within {waitedSeconds} s ({who}); no final checkpoint. {resume}";
+        int step = RunStateStore.Record(run, RunStatus.Killed, message, ExitCodes.Killed).Step;
+        using (var w = new JsonLinesWriter<TrainingEvent>(run.EventsFile))
+        {
+            w.Append(new TrainingEvent
+            {
+                Run = run.Name, Step = step, Time = DateTimeOffset.UtcNow, Kind = EventKinds.Killed, Code = EventCodes.TrainingKilled,
+                Severity = EventSeverity.Warning, Message = message,
+            });
+        }
+        run.ClearStopRequest();
+        return new RunKill(true, who, $"Run '{run.Name}' did not stop within {waitedSeconds} s; killed {who}. {resume}");
+    }
+}
+
+/// <summary>What <see cref="RunStopper.Kill"/> did.</summary>
+/// <param name="Killed">True when no process of the run is alive afterwards (the run is recorded as Killed).</param>
+/// <param name="Who">The processes it killed, e.g. "supervisor pid 12 and engine pid 13".</param>
+/// <param name="Message">For the user: the warning after a kill, or the error when a process survived.</param>
+public sealed record RunKill(bool Killed, string Who, string Message);
