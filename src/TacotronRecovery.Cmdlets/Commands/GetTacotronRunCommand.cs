@@ -63,7 +63,7 @@ public sealed class GetTacotronRunCommand : PSCmdlet
                 WriteError(new ErrorRecord(e, "RunUnreadable", ErrorCategory.ReadError, dir.Path));
                 continue;
             }
-            WriteObject(RunInfoFactory.From(s));
+            WriteObject(new TacotronRunInfo(s));
         }
     }
 }

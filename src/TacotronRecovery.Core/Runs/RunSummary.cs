@@ -5,9 +5,10 @@ namespace TacotronRecovery.Core.Runs;
 
 /// <summary>
 /// One run at a glance (what Get-TacotronRun shows): state from run.json checked against the engine's pid, the
-/// last step's loss, the last Diagonality, the number of checkpoints.
+/// last step's loss, the last Diagonality, the number of checkpoints. The cmdlets' pipeline object
+/// (TacotronRunInfo) is this record under its own type name.
 /// </summary>
-public sealed record RunSummary
+public record RunSummary
 {
     /// <summary>Run name.</summary>
     public string Run { get; init; } = "";
