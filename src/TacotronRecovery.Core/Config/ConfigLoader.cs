@@ -107,6 +107,14 @@ public static class ConfigLoader
         };
     }
 
+    /// <summary>Keys that were merged into another (old key → the one to use), named in the error instead of "unknown key".</summary>
+    internal static readonly IReadOnlyDictionary<string, string> MovedKeys = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["health.loss_spike_factor"] = "recovery.spike_factor",
+        ["health.attention_warmup_steps"] = "recovery.attention_warmup_steps",
+        ["health.collapse_diagonality"] = "recovery.critical_diagonality",
+    };
+
     private sealed class Binder(string path, Func<string, string?> environment)
     {
         private readonly NullabilityInfoContext _nullability = new();
@@ -122,6 +130,9 @@ public static class ConfigLoader
                 var childPath = keyPath.Length == 0 ? entry.Key : $"{keyPath}.{entry.Key}";
                 if (!properties.TryGetValue(entry.Key, out var property))
                 {
+                    if (MovedKeys.TryGetValue(childPath, out var moved))
+                        throw new ConfigException(path, entry.Line, entry.Column, childPath,
+                            $"moved to {moved}: one threshold for Test-LossHealth and the recovery controller (docs/configuration.md)");
                     var suggestion = Suggest(entry.Key, properties.Keys);
                     throw new ConfigException(path, entry.Line, entry.Column, childPath,
                         suggestion is null ? $"unknown key (known keys: {string.Join(", ", properties.Keys)})" : $"unknown key (did you mean {suggestion}?)");

@@ -130,11 +130,8 @@ public static partial class ConfigValidator
         var h = c.Health;
         AtLeast("health.rolling_window", h.RollingWindow, 1);
         if (!(h.GradExplosionFactor > 1)) Fail("health.grad_explosion_factor", $"must be > 1 (got {h.GradExplosionFactor})");
-        if (!(h.LossSpikeFactor > 1)) Fail("health.loss_spike_factor", $"must be > 1 (got {h.LossSpikeFactor})");
         AtLeast("health.plateau_steps", h.PlateauSteps, 1);
         Probability("health.plateau_min_improvement", h.PlateauMinImprovement);
-        AtLeast("health.attention_warmup_steps", h.AttentionWarmupSteps, 0);
-        Probability("health.collapse_diagonality", h.CollapseDiagonality);
         AtLeast("health.gate_warmup_steps", h.GateWarmupSteps, 0);
         AtLeast("health.stalled_learning_rate", h.StalledLearningRate, 0);
         AtLeast("health.stalled_steps", h.StalledSteps, 1);

@@ -1,22 +1,20 @@
 namespace TacotronRecovery.Core.Config;
 
-/// <summary>Health detector thresholds (docs/metrics.md explains each).</summary>
+/// <summary>
+/// Thresholds of the health detectors that only report (docs/metrics.md explains each). What the recovery controller
+/// also acts on — skips, loss spikes, the attention warm-up and the critical Diagonality — is in
+/// <see cref="RecoveryOptions"/> alone, read by both, so Test-LossHealth and the controller judge a run alike.
+/// </summary>
 public sealed record HealthOptions
 {
-    /// <summary>Rolling window, in steps, for medians of loss and gradient norm.</summary>
+    /// <summary>Rolling window, in steps, for the medians of the gradient norm (explosions) and the total loss (plateaus).</summary>
     public int RollingWindow { get; init; } = 100;
     /// <summary>A gradient norm above this multiple of its rolling median is an explosion.</summary>
     public double GradExplosionFactor { get; init; } = 10;
-    /// <summary>A total loss above this multiple of its rolling median is a spike.</summary>
-    public double LossSpikeFactor { get; init; } = 3;
     /// <summary>Steps without relative improvement ≥ <see cref="PlateauMinImprovement"/> that make a plateau.</summary>
     public int PlateauSteps { get; init; } = 3000;
     /// <summary>Relative improvement of the rolling median loss that ends a plateau.</summary>
     public double PlateauMinImprovement { get; init; } = 0.01;
-    /// <summary>Steps before attention and gate checks apply.</summary>
-    public int AttentionWarmupSteps { get; init; } = 500;
-    /// <summary>Diagonality below this after warm-up is attention collapse.</summary>
-    public double CollapseDiagonality { get; init; } = 0.2;
     /// <summary>StopAccuracy 0 after this many steps: the gate never fires.</summary>
     public int GateWarmupSteps { get; init; } = 2000;
     /// <summary>An effective learning rate below this is stalled.</summary>

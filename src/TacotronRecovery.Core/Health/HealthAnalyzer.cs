@@ -1,6 +1,7 @@
 using System.Globalization;
 using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Metrics;
+using TacotronRecovery.Core.Recovery;
 
 namespace TacotronRecovery.Core.Health;
 
@@ -35,7 +36,7 @@ public sealed class HealthAnalyzer
     private readonly HealthOptions _o;
     private readonly RecoveryOptions _r;
     private readonly int _minSamples;
-    private readonly RollingMedian _gradMedian, _lossMedian;
+    private readonly RollingMedian _gradMedian, _lossMedian, _spikeMedian;
     private readonly Queue<int> _skips = new();
     private readonly int[] _nonFiniteByComponent = new int[LossNames.Length];
 
@@ -65,7 +66,7 @@ public sealed class HealthAnalyzer
 
     /// <summary>An analyzer with the given thresholds (defaults when null).</summary>
     /// <param name="options">Detector thresholds.</param>
-    /// <param name="recovery">Recovery thresholds used for skips (window, count), persistent spikes and the level at which attention counts as formed.</param>
+    /// <param name="recovery">The thresholds shared with the recovery controller, with the same meaning: skips (window, count), loss spikes (<see cref="LossSpikeRule"/>), the attention warm-up, the critical Diagonality and the level at which attention counts as formed.</param>
     /// <param name="run">Run name for the report (else taken from the records).</param>
     public HealthAnalyzer(HealthOptions? options = null, RecoveryOptions? recovery = null, string? run = null)
     {
@@ -75,6 +76,7 @@ public sealed class HealthAnalyzer
         _minSamples = Math.Min(20, window);
         _gradMedian = new RollingMedian(window);
         _lossMedian = new RollingMedian(window);
+        _spikeMedian = new RollingMedian(LossSpikeRule.Window(_r));
         Run = run;
     }
 
@@ -130,23 +132,26 @@ public sealed class HealthAnalyzer
             _gradMedian.Add(m.GradNorm);
         }
 
-        // Loss spike and plateau against the rolling median of earlier finite totals.
-        if (double.IsFinite(m.Loss))
+        // Loss spike: the recovery controller's rule (LossSpikeRule), so both judge a run alike.
+        double reconstruction = LossSpikeRule.Value(m.MelLoss, m.MelPostnetLoss, m.GateLoss);
+        if (double.IsFinite(reconstruction))
         {
-            bool spike = false;
-            if (_lossMedian.Count >= _minSamples)
+            double med = _spikeMedian.Count >= LossSpikeRule.MinimumSamples(_r) ? _spikeMedian.Median : double.NaN;
+            bool spike = LossSpikeRule.IsSpike(reconstruction, med, _r);
+            if (spike)
             {
-                double med = _lossMedian.Median;
-                if (med > 0 && m.Loss > _o.LossSpikeFactor * med)
-                {
-                    spike = true;
-                    _spike.Hit(step);
-                    _maxSpikeRatio = Math.Max(_maxSpikeRatio, m.Loss / med);
-                    _lastLossMedian = med;
-                }
+                _spike.Hit(step);
+                _maxSpikeRatio = Math.Max(_maxSpikeRatio, reconstruction / med);
+                _lastLossMedian = med;
             }
+            else _spikeMedian.Add(reconstruction);
             _spikeRun = spike ? _spikeRun + 1 : 0;
             _maxSpikeRun = Math.Max(_maxSpikeRun, _spikeRun);
+        }
+
+        // Plateau against the rolling median of earlier finite totals.
+        if (double.IsFinite(m.Loss))
+        {
             _lossMedian.Add(m.Loss);
 
             if (_lossMedian.Count >= Math.Max(1, _o.RollingWindow))
@@ -199,10 +204,10 @@ public sealed class HealthAnalyzer
             if (double.IsFinite(d))
             {
                 if (double.IsNaN(_bestDiagonality) || d > _bestDiagonality) { _bestDiagonality = d; _bestDiagonalityStep = a.Step; }
-                if (a.Step >= _o.AttentionWarmupSteps)
+                if (a.Step >= _r.AttentionWarmupSteps)
                 {
                     bool formed = _bestDiagonality >= _r.ExitDiagonality;
-                    _lowNow = d < _o.CollapseDiagonality;
+                    _lowNow = d < _r.CriticalDiagonality;
                     _fallingNow = !_lowNow && formed && d < _bestDiagonality - FallingDrop;
                     if ((_lowNow && formed) || _fallingNow)
                     {
@@ -215,7 +220,7 @@ public sealed class HealthAnalyzer
             }
         }
 
-        if (a.EndStallRate is { } stall && a.Step >= _o.AttentionWarmupSteps)
+        if (a.EndStallRate is { } stall && a.Step >= _r.AttentionWarmupSteps)
         {
             _lastStallRate = stall;
             _stallNow = stall >= EndStallRateThreshold;
@@ -275,10 +280,10 @@ public sealed class HealthAnalyzer
         }
         if (_spike.Count > 0)
         {
-            bool persistent = _maxSpikeRun >= _r.SpikePersistSteps;
+            bool persistent = LossSpikeRule.IsPersistent(_maxSpikeRun, _r);
             findings.Add(_spike.ToFinding(HealthCodes.LossSpike,
                 persistent ? EventSeverity.Critical : EventSeverity.Warning,
-                string.Create(inv, $"Total loss above {_o.LossSpikeFactor:0.##}× its rolling median at {_spike.Count} step(s) {_spike.Range}; worst {_maxSpikeRatio:0.#}× (median {_lastLossMedian:0.####}); longest run {_maxSpikeRun} step(s){(persistent ? $" ≥ {_r.SpikePersistSteps}" : "")}."),
+                string.Create(inv, $"Reconstruction loss (mel + postnet + gate) above {_r.SpikeFactor:0.##}× its rolling median at {_spike.Count} step(s) {_spike.Range}; worst {_maxSpikeRatio:0.#}× (median {_lastLossMedian:0.####}); longest run {_maxSpikeRun} step(s){(persistent ? $" ≥ {_r.SpikePersistSteps}" : "")}."),
                 persistent
                     ? "A persistent spike: roll back to the last good checkpoint and continue with a halved learning rate and tighter clipping."
                     : "Isolated spikes are usually a hard batch; if they repeat, lower the learning rate and check the utterances in those batches (misaligned transcripts, long silences)."));
@@ -298,7 +303,7 @@ public sealed class HealthAnalyzer
         if (_notForming.Count > 0)
         {
             findings.Add(_notForming.ToFinding(HealthCodes.AttentionNotForming, _lowNow && _bestDiagonality < _r.ExitDiagonality ? EventSeverity.Critical : EventSeverity.Info,
-                string.Create(inv, $"Diagonality below {_o.CollapseDiagonality:P0} after warm-up ({_o.AttentionWarmupSteps} steps) at {_notForming.Count} measurement(s) {_notForming.Range}; best so far {_bestDiagonality:P0} at step {_bestDiagonalityStep}, latest {LatestDiagonality():P0}."),
+                string.Create(inv, $"Diagonality below {_r.CriticalDiagonality:P0} after warm-up ({_r.AttentionWarmupSteps} steps) at {_notForming.Count} measurement(s) {_notForming.Range}; best so far {_bestDiagonality:P0} at step {_bestDiagonalityStep}, latest {LatestDiagonality():P0}."),
                 "Raise the guided-attention weight (10× to 50× its base) and keep it on longer; trim leading and trailing silences; check that transcripts match the audio (misaligned or truncated filelists); lower the reduction factor r or the learning rate."));
         }
         if (_collapse.Count > 0)
@@ -352,7 +357,7 @@ public sealed class HealthAnalyzer
     /// <param name="steps">Step records in step order.</param>
     /// <param name="alignments">Alignment records in step order (may be empty).</param>
     /// <param name="options">Detector thresholds.</param>
-    /// <param name="recovery">Recovery thresholds (skips, persistent spikes).</param>
+    /// <param name="recovery">The thresholds shared with the recovery controller (skips, spikes, attention).</param>
     public static HealthReport Analyze(IEnumerable<StepMetrics> steps, IEnumerable<AlignmentMetrics>? alignments = null,
         HealthOptions? options = null, RecoveryOptions? recovery = null)
     {

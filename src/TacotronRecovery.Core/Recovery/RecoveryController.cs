@@ -27,9 +27,6 @@ public sealed class RecoveryController
     /// <summary>Diagonality must exceed the best value seen in critical mode by more than this to count as progress.</summary>
     public const double DiagonalityProgress = 0.02;
 
-    /// <summary>Finite totals the spike detector needs before it judges (fewer if the window is smaller).</summary>
-    public const int MinimumMedianSamples = 10;
-
     private readonly RecoveryOptions _r;
     private readonly TrainingOptions _t;
     private readonly GuidedAttentionOptions _ga;
@@ -163,16 +160,14 @@ public sealed class RecoveryController
         }
         else
         {
-            int need = Math.Max(1, Math.Min(MinimumMedianSamples, _r.SkipWindowSteps));
-            // Spikes are judged on the reconstruction loss (mel + postnet + gate): the guided-attention term changes
-            // with its weight (critical mode raises it), and must neither cause nor hide a spike.
-            double reconstruction = o.Mel + o.MelPostnet + o.Gate;
-            double median = _s.RecentTotals.Count >= need ? Median(_s.RecentTotals) : double.NaN;
-            if (median > 0 && reconstruction > _r.SpikeFactor * median)
+            // One rule with the health analyzer (LossSpikeRule): reconstruction loss against its rolling median.
+            double reconstruction = LossSpikeRule.Value(o.Mel, o.MelPostnet, o.Gate);
+            double median = _s.RecentTotals.Count >= LossSpikeRule.MinimumSamples(_r) ? Median(_s.RecentTotals) : double.NaN;
+            if (LossSpikeRule.IsSpike(reconstruction, median, _r))
             {
                 stable = false;
                 _s.SpikeStreak++;
-                if (_s.SpikeStreak >= _r.SpikePersistSteps)
+                if (LossSpikeRule.IsPersistent(_s.SpikeStreak, _r))
                 {
                     trigger = Inv($"Loss spike persisted {_s.SpikeStreak} steps");
                     triggerEvidence = Inv($"reconstruction={reconstruction:G4} median={median:G4} factor={reconstruction / median:F2}>{_r.SpikeFactor} spike_steps={_s.SpikeStreak}/{_r.SpikePersistSteps}");
@@ -182,7 +177,7 @@ public sealed class RecoveryController
             {
                 _s.SpikeStreak = 0;
                 _s.RecentTotals.Add(reconstruction);
-                int window = Math.Max(need, _r.SkipWindowSteps);
+                int window = LossSpikeRule.Window(_r);
                 if (_s.RecentTotals.Count > window) _s.RecentTotals.RemoveRange(0, _s.RecentTotals.Count - window);
             }
         }

@@ -129,6 +129,12 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("telegram:\n  parse_mode: Markdown\n", "voice.yaml:2:3: telegram.parse_mode: only HTML is supported (got 'Markdown')")]
     public void Parse_OutOfRange_NamesKey(string yaml, string message) => Assert.StartsWith(message, Fails(yaml).Message);
 
+    [Theory]
+    [InlineData("health:\n  loss_spike_factor: 3\n", "voice.yaml:2:3: health.loss_spike_factor: moved to recovery.spike_factor")]
+    [InlineData("health:\n  attention_warmup_steps: 20\n", "voice.yaml:2:3: health.attention_warmup_steps: moved to recovery.attention_warmup_steps")]
+    [InlineData("health:\n  collapse_diagonality: 0.2\n", "voice.yaml:2:3: health.collapse_diagonality: moved to recovery.critical_diagonality")]
+    public void Parse_MovedHealthKey_NamesTheRecoveryKey(string yaml, string message) => Assert.StartsWith(message, Fails(yaml).Message);
+
     [Fact]
     public void Parse_DeviceCudaN_Accepted()
     {

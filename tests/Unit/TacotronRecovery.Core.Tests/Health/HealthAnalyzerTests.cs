@@ -116,16 +116,23 @@ public class HealthAnalyzerTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void Analyze_SingleLossSpike_WarningPersistentSpike_Critical()
     {
+        // Judged on the reconstruction loss (mel + postnet + gate), like the recovery controller.
+        static StepMetrics Spike(StepMetrics m, double k) => m with { Loss = m.Loss * k, MelLoss = m.MelLoss * k, MelPostnetLoss = m.MelPostnetLoss * k, GateLoss = m.GateLoss * k };
         var steps = Healthy(1, 400);
-        steps[299] = steps[299] with { Loss = steps[299].Loss * 5 };
+        steps[299] = Spike(steps[299], 5);
         var f = Single(HealthAnalyzer.Analyze(steps), HealthCodes.LossSpike);
         Assert.Equal((300, 1, EventSeverity.Warning), (f.FirstStep, f.Count, f.Severity));
 
         var persistent = Healthy(1, 400);
-        for (int s = 300; s < 330; s++) persistent[s - 1] = persistent[s - 1] with { Loss = persistent[s - 1].Loss * 6 };
+        for (int s = 300; s < 330; s++) persistent[s - 1] = Spike(persistent[s - 1], 6);
         var p = Single(HealthAnalyzer.Analyze(persistent), HealthCodes.LossSpike);
         Assert.Equal(EventSeverity.Critical, p.Severity);
         Assert.True(p.Count >= 20, $"{p.Count}");
+
+        // A rise of the guided-attention term alone (critical mode raises its weight) is no spike.
+        var guided = Healthy(1, 400);
+        for (int s = 300; s < 330; s++) guided[s - 1] = guided[s - 1] with { Loss = guided[s - 1].Loss * 6, GuidedAttentionLoss = 5 };
+        Assert.DoesNotContain(HealthAnalyzer.Analyze(guided).Findings, x => x.Code == HealthCodes.LossSpike);
     }
 
     [Fact]
