@@ -329,8 +329,8 @@ public sealed class Trainer : IDisposable
         _lastValidation is null ? _lastAlignment
         : _lastAlignment is null || _lastValidation.Step >= _lastAlignment.Step ? _lastValidation : _lastAlignment;
 
-    /// <summary>Good at save: a few finite steps in a row, no loss spike in progress, finite weights.</summary>
-    private bool IsHealthyNow() => _consecutiveFinite >= 3 && !_controller.LossSpiking && double.IsFinite(_lastLoss) && WeightsFinite();
+    /// <summary>Good at save (<see cref="GoodCheckpointRule.IsGoodAtSave"/>).</summary>
+    private bool IsHealthyNow() => GoodCheckpointRule.IsGoodAtSave(_consecutiveFinite, _controller.LossSpiking, _lastLoss, WeightsFinite);
 
     private bool WeightsFinite()
     {
@@ -341,23 +341,16 @@ public sealed class Trainer : IDisposable
         return true;
     }
 
-    /// <summary>
-    /// A scheduled checkpoint becomes Good only after <c>recovery.spike_persist_steps</c> healthy steps follow it: a
-    /// fault that is not yet visible in the loss at save time (a learning-rate explosion shows as a spike only over the
-    /// next steps) must not make the damaged weights a rollback target.
-    /// </summary>
+    /// <summary>A scheduled checkpoint becomes Good once confirmed (<see cref="GoodCheckpointRule"/>).</summary>
     private void ConfirmPendingCheckpoint(IReadOnlyList<RecoveryDecision> decisions)
     {
         if (_pending.Count == 0) return;
-        bool unhealthy = decisions.Any(d => d.Action is RecoveryAction.SkipStep or RecoveryAction.Rollback or RecoveryAction.Restart)
-            || _controller.LossSpiking || _consecutiveFinite == 0;
-        if (unhealthy)
+        if (GoodCheckpointRule.VoidsPending(decisions, _controller.LossSpiking, _consecutiveFinite))
         {
             _pending.Clear(); // saved while the fault was already under way: never a rollback target
             return;
         }
-        int confirmAfter = Math.Max(1, _config.Recovery.SpikePersistSteps);
-        while (_pending.Count > 0 && Step - _pending[0].Step >= confirmAfter)
+        while (_pending.Count > 0 && GoodCheckpointRule.IsConfirmed(_pending[0].Step, Step, _config.Recovery))
         {
             var p = _pending[0];
             _pending.RemoveAt(0);
