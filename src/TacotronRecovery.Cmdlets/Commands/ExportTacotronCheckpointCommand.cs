@@ -55,18 +55,7 @@ public sealed class ExportTacotronCheckpointCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
-        var source = GetUnresolvedProviderPathFromPSPath(Path);
-        if (!File.Exists(source))
-        {
-            WriteError(new ErrorRecord(new FileNotFoundException($"Checkpoint '{source}' does not exist.", source), "CheckpointNotFound", ErrorCategory.ObjectNotFound, source));
-            return;
-        }
-        var destination = Destination is null ? System.IO.Path.ChangeExtension(source, ".pt") : GetUnresolvedProviderPathFromPSPath(Destination);
-        if (File.Exists(destination) && !Force)
-        {
-            WriteError(new ErrorRecord(new IOException($"'{destination}' exists; use -Force to overwrite it."), "DestinationExists", ErrorCategory.ResourceExists, destination));
-            return;
-        }
+        if (!this.TryConversionPaths(Path, Destination, ".pt", Force, "Checkpoint", out var source, out var destination)) return;
         if (!ShouldProcess(destination, $"Export '{source}' as {Format}")) return;
         if (EngineVerb.Run(this, source, "ExportFailed", EngineEnvelope.Export, TimeSpan.FromMinutes(15), "export", "--checkpoint", source, "--out", destination, "--format", Format.ToLowerInvariant()) is not { } data) return;
         WriteObject(data.Deserialize<ExportedCheckpoint>(RunJson.Options)!);

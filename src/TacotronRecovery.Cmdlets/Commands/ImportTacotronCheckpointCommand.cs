@@ -76,18 +76,7 @@ public sealed class ImportTacotronCheckpointCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord()
     {
-        var source = GetUnresolvedProviderPathFromPSPath(Path);
-        if (!File.Exists(source))
-        {
-            WriteError(new ErrorRecord(new FileNotFoundException($"PyTorch checkpoint '{source}' does not exist.", source), "CheckpointNotFound", ErrorCategory.ObjectNotFound, source));
-            return;
-        }
-        var destination = Destination is null ? System.IO.Path.ChangeExtension(source, ".ckpt") : GetUnresolvedProviderPathFromPSPath(Destination);
-        if (File.Exists(destination) && !Force)
-        {
-            WriteError(new ErrorRecord(new IOException($"'{destination}' exists; use -Force to overwrite it."), "DestinationExists", ErrorCategory.ResourceExists, destination));
-            return;
-        }
+        if (!this.TryConversionPaths(Path, Destination, ".ckpt", Force, "PyTorch checkpoint", out var source, out var destination)) return;
         if (!ShouldProcess(destination, $"Import PyTorch checkpoint '{source}'")) return;
         var args = new List<string> { "import", "--source", source, "--out", destination };
         if (IgnoreLayers.Length > 0) { args.Add("--ignore-layers"); args.Add(string.Join(",", IgnoreLayers)); }

@@ -24,6 +24,29 @@ internal static class CmdletPaths
     public static RunDirectory ResolveRun(this PSCmdlet cmdlet, string run, string? runsRoot) =>
         RunLocator.Resolve(run, cmdlet.ProviderPathOrNull(runsRoot), cmdlet.CurrentDirectory());
 
+    /// <summary>
+    /// The source and destination of a file conversion (import, export): the source must exist (else CheckpointNotFound),
+    /// the destination — given, or the source with <paramref name="extension"/> — must not, unless <paramref name="force"/>
+    /// (else DestinationExists). Writes the error and returns false when either does not hold.
+    /// </summary>
+    public static bool TryConversionPaths(this PSCmdlet cmdlet, string path, string? destination, string extension, bool force, string what, out string source, out string target)
+    {
+        source = cmdlet.GetUnresolvedProviderPathFromPSPath(path);
+        target = "";
+        if (!File.Exists(source))
+        {
+            cmdlet.WriteError(new ErrorRecord(new FileNotFoundException($"{what} '{source}' does not exist.", source), "CheckpointNotFound", ErrorCategory.ObjectNotFound, source));
+            return false;
+        }
+        target = destination is null ? System.IO.Path.ChangeExtension(source, extension) : cmdlet.GetUnresolvedProviderPathFromPSPath(destination);
+        if (File.Exists(target) && !force)
+        {
+            cmdlet.WriteError(new ErrorRecord(new IOException($"'{target}' exists; use -Force to overwrite it."), "DestinationExists", ErrorCategory.ResourceExists, target));
+            return false;
+        }
+        return true;
+    }
+
     /// <summary><see cref="ResolveRun"/>, writing RunNotFound (or the locator's other error) as a non-terminating error.</summary>
     public static bool TryResolveRun(this PSCmdlet cmdlet, string run, string? runsRoot, out RunDirectory directory)
     {

@@ -240,24 +240,9 @@ public static class ConfigLoader
         int bestDistance = int.MaxValue;
         foreach (var k in known)
         {
-            int d = Distance(key.ToLowerInvariant(), k);
+            int d = EditDistance.Between(key.ToLowerInvariant(), k);
             if (d < bestDistance) { best = k; bestDistance = d; }
         }
         return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
     }
 }

@@ -71,23 +71,8 @@ public static class RunLocator
 
     /// <summary>Names within edit distance 3 (or containing / contained in <paramref name="name"/>), closest first, at most 5.</summary>
     internal static IReadOnlyList<string> Nearby(string name, IEnumerable<string> names) =>
-        names.Select(n => (n, d: Distance(name.ToLowerInvariant(), n.ToLowerInvariant())))
+        names.Select(n => (n, d: EditDistance.Between(name.ToLowerInvariant(), n.ToLowerInvariant())))
             .Where(x => x.d <= 3 || x.n.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(x.n, StringComparison.OrdinalIgnoreCase))
             .OrderBy(x => x.d).ThenBy(x => x.n, StringComparer.Ordinal)
             .Take(5).Select(x => x.n).ToList();
-
-    private static int Distance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
 }
