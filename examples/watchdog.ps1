@@ -75,8 +75,6 @@ param(
     [string] $ModulePath
 )
 
-$script:ExhaustedCodes = 'RecoveryExhausted', 'RestartBudgetSpent', 'Exhausted'
-
 function Get-WatchdogDecision {
     <#
     .SYNOPSIS
@@ -206,7 +204,7 @@ function Invoke-WatchdogRun($Info) {
         catch { Write-Warning "watchdog: $($Info.Run): cannot read ${config}: $($_.Exception.Message)" }
     }
     $exhausted = $Info.Status -like 'Failed*' -and
-        [bool](Get-TrainingMetrics -Run $path -Kind Event -Last 200 -ErrorAction SilentlyContinue | Where-Object Code -in $script:ExhaustedCodes)
+        [bool](Get-TrainingMetrics -Run $path -Kind Event -Last 200 -ErrorAction SilentlyContinue | Where-Object { [TacotronRecovery.Core.Contract.EventCodes]::IsExhaustion($_.Code) })
 
     $decision = Get-WatchdogDecision -Run $Info.Run -Report $report -RunStatus $Info.Status -RecoveryEnabled $recoveryEnabled `
         -Exhausted $exhausted -State $state -MaxRecoveries $MaxRecoveries

@@ -162,18 +162,16 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
 
     private void RunDemo(string cwd)
     {
-        var dir = new DirectoryInfo(cwd);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "examples", "demo.ps1"))) dir = dir.Parent;
-        if (dir is null)
+        if (EmergencyRecovery.FindDemo(cwd) is not { } demo)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(
                 "Give -Run or -Checkpoint. (Without arguments the command runs the demo scenario, which needs a clone of the TacotronRecovery repository: examples/demo.ps1 was not found here or above.)"),
                 "RunOrCheckpointRequired", ErrorCategory.InvalidArgument, cwd));
             return;
         }
-        var script = Path.Combine(dir.FullName, "examples", "demo.ps1");
+        var (script, root) = demo;
         if (!ShouldProcess(script, "Run the demo scenario (train, break, recover, report)")) return;
-        foreach (var o in InvokeCommand.InvokeScript($"& '{script.Replace("'", "''", StringComparison.Ordinal)}' -Root '{dir.FullName.Replace("'", "''", StringComparison.Ordinal)}'"))
+        foreach (var o in InvokeCommand.InvokeScript($"& '{script.Replace("'", "''", StringComparison.Ordinal)}' -Root '{root.Replace("'", "''", StringComparison.Ordinal)}'"))
             WriteObject(o);
     }
 

@@ -18,6 +18,20 @@ public static class EmergencyRecovery
     /// <summary>How long a running engine is given to checkpoint and stop before the recovery starts its own.</summary>
     public static readonly TimeSpan StopTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The demo scenario of a repository clone: <c>examples/demo.ps1</c> in <paramref name="cwd"/> or a folder above it,
+    /// with the clone's root; null outside a clone.
+    /// </summary>
+    public static (string Script, string Root)? FindDemo(string cwd)
+    {
+        for (var dir = new DirectoryInfo(cwd); dir is not null; dir = dir.Parent)
+        {
+            var script = Path.Combine(dir.FullName, "examples", "demo.ps1");
+            if (File.Exists(script)) return (script, dir.FullName);
+        }
+        return null;
+    }
+
     /// <summary>True for a PyTorch file: a zip archive (PyTorch ≥ 1.6) or a legacy pickle (protocol 2+).</summary>
     public static bool IsPyTorchFile(string path)
     {

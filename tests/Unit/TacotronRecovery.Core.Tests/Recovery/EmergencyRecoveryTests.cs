@@ -24,6 +24,17 @@ public class EmergencyRecoveryTests
     }
 
     [Fact]
+    public void FindDemo_HereOrAbove_NullOutsideAClone()
+    {
+        using var dir = new TempDir();
+        var sub = Directory.CreateDirectory(dir.File(Path.Combine("a", "b"))).FullName;
+        Assert.Null(EmergencyRecovery.FindDemo(sub));
+        Directory.CreateDirectory(dir.File("examples"));
+        File.WriteAllText(dir.File(Path.Combine("examples", "demo.ps1")), "");
+        Assert.Equal((dir.File(Path.Combine("examples", "demo.ps1")), dir.Path), EmergencyRecovery.FindDemo(sub));
+    }
+
+    [Fact]
     public void ResolveRun_CheckpointInARunBelongsToIt_ElseANewRunNamedAfterIt()
     {
         using var dir = new TempDir();
