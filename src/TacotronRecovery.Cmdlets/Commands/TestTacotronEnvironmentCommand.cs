@@ -34,7 +34,7 @@ public sealed class TestTacotronEnvironmentCommand : PSCmdlet
         try
         {
             var r = EngineHost.Run(TimeSpan.FromMinutes(2), "env");
-            info = r.ExitCode == 0
+            info = r.ExitCode == ExitCodes.Ok
                 ? r.Result(EngineEnvelope.Env)?.Deserialize<EngineInfo>(RunJson.Options) ?? new EngineInfo { Error = "empty engine answer" }
                 : new EngineInfo { Error = $"engine exited with {r.ExitCode}: {r.StdErr.Trim()}" };
         }
