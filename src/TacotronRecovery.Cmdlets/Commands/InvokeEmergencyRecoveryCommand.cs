@@ -172,7 +172,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
                 Title = result.Outcome == RecoveryOutcome.Recovered ? $"{_run.Name} recovered in {result.Steps} steps ({Figures.Minutes(result.Minutes)})" : $"{_run.Name}: recovery failed",
                 Lines = new[]
                 {
-                    $"Diagonality {Figures.Share(result.Diagonality)}, GateAccuracy {Figures.Share(result.GateAccuracy)}, Quality {Figures.Percent(result.Quality)}",
+                    $"Diagonality {Figures.Share(result.Diagonality)}, GateAccuracy {Figures.Share(result.GateAccuracy)}, Quality {Figures.Percent(result.Quality)}, LengthWithin10 {Figures.Share(result.LengthWithin10)}, StepLimitHits {result.StepLimitHits} ({result.Source} step {result.ValidationStep}, free-running)",
                     $"Good checkpoint: {result.GoodCheckpoint ?? "none"}",
                     result.Diagnosis ?? "",
                 }.Where(l => l.Length > 0).ToArray(),
@@ -250,7 +250,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
                 {
                     Kind = AlertKind.Progress, Run = _run.Name, Step = s.Step, Time = DateTimeOffset.UtcNow,
                     Title = $"{_run.Name}: {s.Stage} reached at step {s.Step}",
-                    Lines = new[] { $"Diagonality {Figures.Share(s.Diagonality)}, GateAccuracy {Figures.Share(s.GateAccuracy)}, Quality {Figures.Percent(s.Quality)}", $"elapsed {Figures.Duration(s.Elapsed)}" },
+                    Lines = new[] { $"Diagonality {Figures.Share(s.Diagonality)}, GateAccuracy {Figures.Share(s.GateAccuracy)}, Quality {Figures.Percent(s.Quality)} ({s.Source}, free-running)", $"elapsed {Figures.Duration(s.Elapsed)}" },
                 });
             }
             if (tracker.IsDone && !stopRequested && !NoEarlyStop)
