@@ -33,7 +33,7 @@ public static class QualityScore
     /// <summary>Validation mel loss at which the mel term is 0.5.</summary>
     public const double MelLossHalf = 0.25;
     /// <summary>MCD-DTW (dB) at which the MCD term is 0.5 (docs/metrics.md, calibration).</summary>
-    public const double McdHalf = 8.0;
+    public const double McdHalf = 4.0;
 
     /// <summary>Maps a validation mel loss to 0..1: h / (h + loss), h = <see cref="MelLossHalf"/>; non-finite or negative → 0.</summary>
     /// <param name="validationMelLoss">Teacher-forced validation mel loss (after the postnet).</param>

@@ -104,6 +104,15 @@ public class LengthAndFreeRunningGateTests
         Assert.Equal(0.5 * (2.0 / 5 + 1.0), GateMetrics.FreeRunningBalancedAccuracy([[-1f, -1f, 1f]], [6]), 9);
         Assert.Throws<ArgumentException>(() => GateMetrics.FreeRunningBalancedAccuracy([[1f]], [1, 2]));
     }
+
+    [Fact]
+    public void FreeRunning_PerSentenceMean_OneBabblerDoesNotDrownTheRest()
+    {
+        var never = Enumerable.Repeat(-3f, 400).ToArray();
+        Assert.Equal(0.75, GateMetrics.FreeRunningBalancedAccuracy([[-3f, -3f, 2f], never], [3, 3]), 9);
+        // Two steps late: stop-recall 1/3.
+        Assert.Equal(0.5 * (1 + 1.0 / 3), GateMetrics.FreeRunningBalancedAccuracy([[-3f, -3f, -3f, -3f, 2f]], [3]), 9);
+    }
 }
 
 public class QualityScoreTests(ITestOutputHelper output)
@@ -144,8 +153,8 @@ public class QualityScoreTests(ITestOutputHelper output)
     [Fact]
     public void Compute_KnownInputs_ExactFormula()
     {
-        // 100·(0.30·0.6 + 0.10·0.6 + 0.25·(0.4+0.5)/2 + 0.10·0.9 + 0.10·0.25/(0.25+0.25) + 0.15·8/(8+8)) / 1.0
-        Assert.Equal(56.75, QualityScore.Compute(0.6, 0.8, 0.9, 0.4, 0.25, 0.5, 8), 6);
+        // 100·(0.30·0.6 + 0.10·0.6 + 0.25·(0.4+0.5)/2 + 0.10·0.9 + 0.10·0.25/(0.25+0.25) + 0.15·4/(4+4)) / 1.0
+        Assert.Equal(56.75, QualityScore.Compute(0.6, 0.8, 0.9, 0.4, 0.25, 0.5, 4), 6);
         // Teacher-forced (train) record: only D, gate, Monotonicity; weights renormalise over 0.5.
         Assert.Equal(Math.Round(100 * (0.30 * 0.6 + 0.10 * 0.6 + 0.10 * 0.9) / 0.5, 2), QualityScore.Compute(0.6, 0.8, 0.9), 6);
         // StopAccuracy alone fills the stop/length term.
