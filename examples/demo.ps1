@@ -6,7 +6,9 @@
     2. Trains the 'demo' preset with samples/demo.yaml, whose fault injection breaks the run on purpose: a NaN storm
        in the mel loss (skipped steps, rollback, safe mode), the engine killed (supervisor restart) and, at the end,
        the attention layers re-initialised (attention collapse).
-    3. Runs Invoke-EmergencyRecovery on the broken run: plan with forecast, stages, result.
+    3. Runs Invoke-EmergencyRecovery on the broken run: plan with forecast, stages, result. Every stage and the
+       outcome are judged on validation: the held-out sentences decoded one at a time, free-running, the gate
+       deciding the end (docs/recovery.md); the demo prints the figures that decided it.
     4. Reports: health report with recommendations, metric and attention plots, a synthesised held-out sentence,
        the alerts that were queued (outbox; Telegram when configured).
     Needs the module built (build.ps1 demo builds and imports it).
@@ -51,7 +53,7 @@ $events = [System.Collections.Generic.List[object]]::new()
 Start-TacotronTraining -Config $config -RunsRoot $RunsRoot -MetricsInterval 0 -WarningAction SilentlyContinue | ForEach-Object {
     if ($_ -is [TacotronRecovery.Core.Metrics.TrainingEvent]) { $events.Add($_) }
     elseif ($_ -is [TacotronRecovery.Core.Metrics.AlignmentMetrics] -and $_.Source -eq 'validation') {
-        Write-Host ("  step {0,4} validation: Diagonality {1,5}  GateAccuracy {2,5}  StopAccuracy {3,5}  Quality {4,5}" -f $_.Step, $fig::Share($_.Diagonality), $fig::Share($_.GateAccuracy), $fig::Share($_.StopAccuracy), $fig::Percent($_.Quality))
+        Write-Host ("  step {0,4} validation ({1} held-out sentences, free-running): Diagonality {2,5}  GateAccuracy {3,5}  within ±10 % {4,5}  step-limit hits {5,2}  MCD {6} dB  Quality {7,5}" -f $_.Step, $_.Sentences, $fig::Share($_.Diagonality), $fig::Share($_.GateAccuracy), $fig::Share($_.LengthWithin10), $_.StepLimitHits, $fig::Number($_.McdDtw), $fig::Percent($_.Quality))
     }
 }
 Write-Host 'What the engine did by itself:'
@@ -69,6 +71,12 @@ $plan | Format-List | Out-Host
 $recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.StageReached] } | Format-Table | Out-Host
 $result = $recovery | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.RecoveryResult] }
 $result | Format-List | Out-Host
+# What decided it: the last validation record (held-out sentences decoded one at a time, free-running), never the
+# teacher-forced training-batch measurements.
+$decider = Get-TrainingMetrics -Run $run -Kind Alignment | Where-Object Source -eq 'validation' | Select-Object -Last 1
+Write-Host ("Decided by {0}" -f [TacotronRecovery.Core.Recovery.DoneTargets]::Figures($decider))
+Write-Host ("Done means: {0}" -f [TacotronRecovery.Core.Recovery.DoneTargets]::Describe($null))
+if ($result.Outcome -ne 'Recovered') { Write-Host ("Not met: {0}" -f ($result.Unmet -join '; ')) }
 
 Step '4. Report'
 $health = Get-TrainingMetrics -Run $run -Kind All -Last 300 | Test-LossHealth
@@ -85,4 +93,4 @@ Write-Host "metrics plot:    $($metricsPlot.FullName)"
 Write-Host "attention plot:  $($attention.FullName)"
 Write-Host ("held-out speech: {0} (""{1}"", {2} s, Diagonality {3})" -f $synthesis.Path, $sentence, $fig::Number($synthesis.DurationSeconds), $fig::Share($synthesis.Diagonality))
 Write-Host "alerts queued:   $($outbox.Count) in $(Join-Path $run 'outbox') (set telegram.enabled, chat_id and TACOTRON_TELEGRAM_TOKEN to send them)"
-Write-Host ("demo finished in {0}: {1}" -f $fig::Duration((Get-Date) - $started), $(if ($result.Outcome -eq 'Recovered') { 'the broken run was recovered.' } else { 'the run was NOT recovered: ' + $result.Diagnosis }))
+Write-Host ("demo finished in {0}: {1}" -f $fig::Duration((Get-Date) - $started), $(if ($result.Outcome -eq 'Recovered') { 'the broken run was recovered: it speaks held-out sentences and stops (validation, free-running).' } else { 'the run was NOT recovered (Done not reached on validation, free-running): ' + $result.Diagnosis }))

@@ -4,6 +4,7 @@ using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Health;
 using TacotronRecovery.Core.Metrics;
 using TacotronRecovery.Core.Plots;
+using TacotronRecovery.Core.Recovery;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Core.Contract;
 
@@ -13,7 +14,8 @@ namespace TacotronRecovery.Host;
 /// Turns what the trainer reports into operator alerts (Telegram, or the run's outbox when Telegram is off):
 /// Critical (non-finite losses, rollbacks, restarts, critical attention mode, exhaustion), RecoveryStarted
 /// (parameters before → after), Progress every <c>telegram.progress_every_steps</c> (metrics, attention and metric
-/// PNGs, the health analyzer's recommendations), Success (the Done targets first met on validation), start and
+/// PNGs, the health analyzer's recommendations), Success (<see cref="DoneTargets"/> first met on a validation record,
+/// held-out sentences decoded free-running; training-batch records never send it), start and
 /// completion. Enqueueing never blocks a training step; the notifier sends from its own queue.
 /// </summary>
 public sealed class AlertBridge : IAsyncDisposable
@@ -49,17 +51,17 @@ public sealed class AlertBridge : IAsyncDisposable
         if (every > 0 && m.Step % every == 0) Progress(m);
     }
 
-    /// <summary>Feeds alignment metrics; the first validation meeting the Done targets sends Success.</summary>
+    /// <summary>Feeds alignment metrics; the first validation record meeting <see cref="DoneTargets"/> sends Success.</summary>
     public void OnAlignment(AlignmentMetrics a)
     {
         _health.Add(a);
         _alignments.Add(a);
         if (_alignments.Count > 500) _alignments.RemoveAt(0);
-        if (!_successSent && a.Source == "validation" && a.Diagonality > 0.7 && a.Quality > 70 && a.GateAccuracy > 0.8)
+        if (!_successSent && DoneTargets.Met(a))
         {
             _successSent = true;
-            Send(AlertKind.Success, a.Step, $"{_run.Name}: targets reached at step {a.Step}",
-                new[] { $"Diagonality {Figures.Share(a.Diagonality)}, GateAccuracy {Figures.Share(a.GateAccuracy)}, Quality {Figures.Percent(a.Quality)}" + (a.StopAccuracy is double s ? $", StopAccuracy {Figures.Share(s)}" : "") });
+            Send(AlertKind.Success, a.Step, $"{_run.Name}: Done targets reached at step {a.Step} (validation, free-running)",
+                new[] { DoneTargets.Figures(a) });
         }
     }
 

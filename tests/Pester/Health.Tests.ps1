@@ -135,6 +135,28 @@ Describe 'Test-LossHealth' {
         ($r.Findings | Where-Object Code -eq 'GradientExplosion').Count | Should -Be 3
     }
 
+    It 'is Ready only when the latest validation (free-running) record meets the Done targets, never on training batches' {
+        # Training batches look done; free-running validation never stops (issue 14's demo figures).
+        $train = [pscustomobject]@{ Step = 610; Source = 'train'; Diagonality = 0.89; GateAccuracy = 0.80; Monotonicity = 1; Quality = 82.9 }
+        $val = [pscustomobject]@{ Step = 611; Source = 'validation'; Sentences = 10; Diagonality = 0.9; GateAccuracy = 0.62; Monotonicity = 1
+            Quality = 60.3; StopAccuracy = 0; LengthWithin10 = 0.2; StepLimitHits = 8 }
+        $r = $train, $val | Test-LossHealth
+        $r.Ready | Should -BeFalse
+        $r.Unmet | Should -Contain 'StepLimitHits 8 of 10 (target ≤ 0)'
+        $r.Unmet | Should -Contain 'GateAccuracy 62 % (target ≥ 80 %)'
+        $r.Validation.Step | Should -Be 611
+        $r.FiguresSource | Should -Match 'train step 610'
+        ($r | Format-List | Out-String) | Should -Match 'Ready\s+: False: GateAccuracy 62 %'
+
+        (, $train | Test-LossHealth).Unmet | Should -Be 'no validation (free-running) record yet'
+        $good = [pscustomobject]@{ Step = 700; Source = 'validation'; Sentences = 10; Diagonality = 0.9; GateAccuracy = 0.9; Quality = 80
+            LengthWithin10 = 1; StepLimitHits = 0; McdDtw = 2.1 }
+        $ok = $train, $val, $good | Test-LossHealth
+        $ok.Ready | Should -BeTrue
+        $ok.Unmet | Should -BeNullOrEmpty
+        ($ok | Format-List | Out-String) | Should -Match 'Ready\s+: True: validation step 700 \(10 sentences, free-running\)'
+    }
+
     It 'writes InvalidMetricObject for an object that is not a metric record, and still reports' {
         $r = @([pscustomobject]@{ Foo = 1 }, [pscustomobject]@{ Step = 1; Loss = 'abc' }) | Test-LossHealth -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs.Count | Should -Be 2

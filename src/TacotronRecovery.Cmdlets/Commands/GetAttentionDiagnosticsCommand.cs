@@ -35,6 +35,10 @@ public sealed record UtteranceDiagnostics
     public bool EndStall { get; init; }
     /// <summary>Stopped within ±max(3 decoder steps, 5 %) of the true end with attention at the last tokens (null for -Text).</summary>
     public bool? StopCorrect { get; init; }
+    /// <summary>Ended (gate fired) within ±10 % of the recording's length in frames (null for -Text).</summary>
+    public bool? LengthWithin10 { get; init; }
+    /// <summary>Mel cepstral distortion with DTW against the recording, dB, from our log mel (docs/metrics.md; null for -Text).</summary>
+    public double? McdDtw { get; init; }
     /// <summary>Attention PNG written (with -PlotFolder).</summary>
     public string? Plot { get; init; }
     /// <summary>Checkpoint diagnosed.</summary>
@@ -49,7 +53,8 @@ public sealed record UtteranceDiagnostics
 /// back its own frames and the gate decides where to stop; no vocoder), exactly as at inference, and its attention is
 /// scored: Diagonality, FocusRate, Coverage, Monotonicity, ReachedEnd and EndStall (definitions in docs/metrics.md).
 /// For dataset sentences the true length is known, so StopCorrect says whether the gate fired within ±max(3 decoder
-/// steps, 5 %) of the true end with attention at the last tokens. Teacher-forced training metrics can look fine while
+/// steps, 5 %) of the true end with attention at the last tokens, LengthWithin10 whether it ended within ±10 % of the
+/// recording's length, and McdDtw the mel cepstral distortion (dB) against the recording. Teacher-forced training metrics can look fine while
 /// free-running synthesis babbles, skips or never stops; this shows which sentences fail and how.
 /// Sentences come from the validation split of the run's dataset (the config.yaml of the run the checkpoint belongs
 /// to names it; -Dataset overrides), the first -Count usable ones in file order, so repeated calls compare like with

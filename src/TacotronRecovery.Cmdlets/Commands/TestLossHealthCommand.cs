@@ -15,7 +15,10 @@ namespace TacotronRecovery.Commands;
 /// steps. Input comes from the pipeline (the objects Get-TrainingMetrics emits, or any objects with the same property
 /// names, e.g. from Import-Csv or ConvertFrom-Json; snake_case names bind too) or from a run directory with -Run.
 /// Emits one HealthReport at the end: Status (Healthy, Warning, Critical), the latest Diagonality, GateAccuracy and
-/// Quality, and Findings (Code, Severity, FirstStep, LastStep, Count, Evidence, Recommendation). A health incident is
+/// Quality (FiguresSource says which record each comes from), Findings (Code, Severity, FirstStep, LastStep, Count,
+/// Evidence, Recommendation), and Ready: true only when the latest validation record (held-out sentences decoded one at
+/// a time, free-running) meets every Done target of the recovery plan; Unmet lists what it misses. Training-batch
+/// (teacher-forced) records never make a run ready. A health incident is
 /// data, not an error: the cmdlet fails only on unreadable input. Thresholds come from the health and recovery sections
 /// of -Config, else of the run's own config.yaml (the run of -Run, or the run the piped records name, looked up under
 /// -RunsRoot), else the defaults; the report's ThresholdsSource says which ("defaults" or the config file's path).
@@ -24,6 +27,7 @@ namespace TacotronRecovery.Commands;
 /// <example><code>Get-TrainingMetrics -Run voice -Kind All -Last 2000 | Test-LossHealth | Select-Object -ExpandProperty Findings</code><para>Findings with evidence and recommendations, alignment included.</para></example>
 /// <example><code>if (-not (Test-LossHealth -Run voice -Last 500 -Quiet)) { Invoke-EmergencyRecovery -Run voice -Notify }</code><para>Recover when the run is critical (for a watchdog script).</para></example>
 /// <example><code>Test-LossHealth -Run voice | Select-Object Status, ThresholdsSource</code><para>Judged with the run's own thresholds: ThresholdsSource is the path of runs/voice/config.yaml (or "defaults" when the run has none).</para></example>
+/// <example><code>Test-LossHealth -Run voice | Select-Object Status, Ready, Unmet</code><para>Is the model usable? Ready judges the latest free-running validation against the Done targets and lists the unmet ones.</para></example>
 /// <example><code>Import-Csv ./steps.csv | Test-LossHealth -Config ./voice.yaml</code><para>Recorded metrics from a CSV, with the thresholds of a config file.</para></example>
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "LossHealth", DefaultParameterSetName = PipelineSet)]

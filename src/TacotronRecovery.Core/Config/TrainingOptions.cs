@@ -41,10 +41,14 @@ public sealed record TrainingOptions
     /// <summary>Maximum-mutual-information auxiliary loss flag; safe mode turns it off. No loss behind it yet: the engine
     /// logs a FlagNotImplemented warning when the flag is on.</summary>
     public bool Mmi { get; init; } = false;
-    /// <summary>Validation (teacher-forced losses + free-running synthesis) every N steps.</summary>
+    /// <summary>Validation (teacher-forced mel loss, then free-running synthesis of held-out sentences) every N steps.</summary>
     public int ValidationEverySteps { get; init; } = 500;
-    /// <summary>Held-out sentences synthesised free-running at each validation.</summary>
-    public int ValidationSentences { get; init; } = 4;
+    /// <summary>
+    /// Held-out sentences synthesised at each validation, one at a time, free-running (the whole held-out split when it
+    /// is smaller). Every verdict (recovery stages, Done, Test-LossHealth's Ready) judges these; time per validation
+    /// grows linearly with the count (docs/metrics.md).
+    /// </summary>
+    public int ValidationSentences { get; init; } = 10;
     /// <summary>Checkpoint every N steps.</summary>
     public int CheckpointEverySteps { get; init; } = 500;
     /// <summary>Checkpoints kept (besides best and last-good).</summary>

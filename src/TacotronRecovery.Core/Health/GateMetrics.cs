@@ -80,4 +80,57 @@ public static class GateMetrics
         for (int i = 0; i < n; i++) if (StopsCorrectly(predictedLengths[i], trueLengths[i], attentionReachedEnd[i])) ok++;
         return (double)ok / n;
     }
+
+    /// <summary>Relative tolerance of <see cref="LengthWithin"/>: ±10 % of the true length.</summary>
+    public const double LengthTolerance = 0.10;
+
+    /// <summary>
+    /// True when a free-running utterance ended (its gate fired) within ±<paramref name="tolerance"/> of the
+    /// recording's length, both in mel frames. An utterance that never stopped (null, ≤ 0) is not within.
+    /// </summary>
+    /// <param name="predictedFrames">Frames generated until the gate fired; null when it never fired (step limit).</param>
+    /// <param name="trueFrames">Frames of the recording.</param>
+    /// <param name="tolerance">Relative tolerance (default <see cref="LengthTolerance"/>).</param>
+    public static bool LengthWithin(int? predictedFrames, int trueFrames, double tolerance = LengthTolerance)
+    {
+        if (predictedFrames is not > 0 || trueFrames <= 0) return false;
+        return Math.Abs(predictedFrames.Value - trueFrames) <= tolerance * trueFrames;
+    }
+
+    /// <summary>
+    /// Balanced gate accuracy of free-running decoding (<see cref="BalancedAccuracy"/>'s rule: stop ⇔ logit &gt; 0),
+    /// per utterance, then averaged (each utterance weighs the same, so one that runs to the step limit does not
+    /// drown the others): decoder step t is a stop step when t ≥ its true length in steps − 1. Steps after the decoder
+    /// stopped, up to the true end, count as predicted stops (stopping early costs one false stop per missing step);
+    /// one that never stops scores every generated step from its true end on as a missed stop. Never stopping scores
+    /// 0.5, stopping exactly at the true end 1, stopping k steps late (1 + 1/(k+1)) / 2.
+    /// </summary>
+    /// <param name="stepLogits">Per utterance, the gate logit of each generated decoder step (up to and including the one that fired).</param>
+    /// <param name="trueSteps">Per utterance, the recording's length in decoder steps (≥ 1).</param>
+    /// <returns>0..1.</returns>
+    /// <exception cref="ArgumentException">The lists differ in length or are empty.</exception>
+    public static double FreeRunningBalancedAccuracy(IReadOnlyList<float[]> stepLogits, IReadOnlyList<int> trueSteps)
+    {
+        ArgumentNullException.ThrowIfNull(stepLogits);
+        ArgumentNullException.ThrowIfNull(trueSteps);
+        if (stepLogits.Count == 0) throw new ArgumentException("No utterances.", nameof(stepLogits));
+        if (stepLogits.Count != trueSteps.Count)
+            throw new ArgumentException($"{stepLogits.Count} logit rows but {trueSteps.Count} true lengths.", nameof(trueSteps));
+        double sum = 0;
+        for (int u = 0; u < stepLogits.Count; u++)
+        {
+            int end = Math.Max(1, trueSteps[u]) - 1;
+            var logits = stepLogits[u] ?? [];
+            int span = Math.Max(logits.Length, end + 1);
+            long pos = 0, neg = 0, truePos = 0, trueNeg = 0;
+            for (int t = 0; t < span; t++)
+            {
+                bool stop = t >= logits.Length || logits[t] > 0;
+                if (t >= end) { pos++; if (stop) truePos++; }
+                else { neg++; if (!stop) trueNeg++; }
+            }
+            sum += neg == 0 ? (double)truePos / pos : 0.5 * ((double)truePos / pos + (double)trueNeg / neg);
+        }
+        return sum / stepLogits.Count;
+    }
 }

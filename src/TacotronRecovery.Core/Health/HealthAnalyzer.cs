@@ -349,7 +349,11 @@ public sealed class HealthAnalyzer
             Diagonality = _latestAttention?.Diagonality,
             GateAccuracy = gateSource?.GateAccuracy,
             Quality = qualitySource?.Quality,
+            FiguresSource = FiguresSource(_latestAttention, gateSource, qualitySource),
             Findings = findings,
+            Validation = _latestValidation,
+            Ready = Recovery.DoneTargets.Met(_latestValidation),
+            Unmet = Recovery.DoneTargets.Unmet(_latestValidation),
         };
     }
 
@@ -366,6 +370,18 @@ public sealed class HealthAnalyzer
         foreach (var s in steps) analyzer.Add(s);
         if (alignments is not null) foreach (var a in alignments) analyzer.Add(a);
         return analyzer.GetReport();
+    }
+
+    /// <summary>Which record each figure of the report comes from, e.g. <c>Diagonality, GateAccuracy: train step 600; Quality: validation step 600</c>.</summary>
+    private static string? FiguresSource(AlignmentMetrics? diagonality, AlignmentMetrics? gate, AlignmentMetrics? quality)
+    {
+        var parts = new List<(string Name, AlignmentMetrics Record)>();
+        if (diagonality is not null) parts.Add(("Diagonality", diagonality));
+        if (gate is not null) parts.Add(("GateAccuracy", gate));
+        if (quality is not null) parts.Add(("Quality", quality));
+        if (parts.Count == 0) return null;
+        return string.Join("; ", parts.GroupBy(p => p.Record).Select(g =>
+            string.Join(", ", g.Select(p => p.Name)) + string.Create(CultureInfo.InvariantCulture, $": {g.Key.Source} step {g.Key.Step}")));
     }
 
     private double LatestDiagonality() => _latestAttention?.Diagonality ?? double.NaN;

@@ -53,6 +53,20 @@ public sealed record HealthReport
     public double? GateAccuracy { get; init; }
     /// <summary>Latest Quality (0..100 %), when alignment metrics were given.</summary>
     public double? Quality { get; init; }
+    /// <summary>
+    /// Which record each of <see cref="Diagonality"/>, <see cref="GateAccuracy"/> and <see cref="Quality"/> comes from
+    /// (source and step): the detectors follow training-batch records for attention, so these may mix sources.
+    /// </summary>
+    public string? FiguresSource { get; init; }
+    /// <summary>
+    /// Ready to synthesise: the latest validation record (held-out sentences decoded free-running) meets every Done
+    /// target (<see cref="Recovery.DoneTargets"/>). Training-batch records never make a run ready.
+    /// </summary>
+    public bool Ready { get; init; }
+    /// <summary>The Done targets the latest validation record misses (empty when <see cref="Ready"/>).</summary>
+    public IReadOnlyList<string> Unmet { get; init; } = Array.Empty<string>();
+    /// <summary>The latest validation record, the one <see cref="Ready"/> judged (null when none was analysed).</summary>
+    public AlignmentMetrics? Validation { get; init; }
     /// <summary>Findings, most severe first.</summary>
     public IReadOnlyList<HealthFinding> Findings { get; init; } = Array.Empty<HealthFinding>();
     /// <summary>

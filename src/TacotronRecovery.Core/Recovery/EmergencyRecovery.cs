@@ -119,7 +119,7 @@ public static class EmergencyRecovery
     {
         Kind = AlertKind.Progress, Run = run, Step = s.Step, Time = DateTimeOffset.UtcNow,
         Title = $"{run}: {s.Stage} reached at step {s.Step}",
-        Lines = [$"Diagonality {Figures.Share(s.Diagonality)}, GateAccuracy {Figures.Share(s.GateAccuracy)}, Quality {Figures.Percent(s.Quality)}", $"elapsed {Figures.Duration(s.Elapsed)}"],
+        Lines = [$"Diagonality {Figures.Share(s.Diagonality)}, GateAccuracy {Figures.Share(s.GateAccuracy)}, Quality {Figures.Percent(s.Quality)} ({s.Source}, free-running)", $"elapsed {Figures.Duration(s.Elapsed)}"],
     };
 
     /// <summary>The alert of the result: Success when recovered, else Critical with the diagnosis.</summary>
@@ -134,7 +134,7 @@ public static class EmergencyRecovery
             Title = recovered ? $"{run} recovered in {result.Steps} steps ({Figures.Minutes(result.Minutes)})" : $"{run}: recovery failed",
             Lines = new[]
             {
-                $"Diagonality {Figures.Share(result.Diagonality)}, GateAccuracy {Figures.Share(result.GateAccuracy)}, Quality {Figures.Percent(result.Quality)}",
+                $"Diagonality {Figures.Share(result.Diagonality)}, GateAccuracy {Figures.Share(result.GateAccuracy)}, Quality {Figures.Percent(result.Quality)}, LengthWithin10 {Figures.Share(result.LengthWithin10)}, StepLimitHits {result.StepLimitHits} ({result.Source} step {result.ValidationStep}, free-running)",
                 $"Good checkpoint: {result.GoodCheckpoint ?? "none"}",
                 result.Diagnosis ?? "",
             }.Where(l => l.Length > 0).ToArray(),

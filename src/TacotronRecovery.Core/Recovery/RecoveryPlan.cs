@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace TacotronRecovery.Core.Recovery;
 
-/// <summary>The stages of a recovery (DESIGN.md, "Recovery plan").</summary>
+/// <summary>
+/// The stages of a recovery (DESIGN.md, "Recovery plan"). Every stage is judged on validation records only: held-out
+/// sentences decoded one at a time, free-running (docs/recovery.md).
+/// </summary>
 public enum RecoveryStageId
 {
     /// <summary>Steps 0–500: losses finite, Diagonality &gt; 10 %.</summary>
@@ -11,7 +14,7 @@ public enum RecoveryStageId
     Stage2 = 2,
     /// <summary>Steps 2000+: Diagonality &gt; 70 %, Quality &gt; 60 %.</summary>
     Stage3 = 3,
-    /// <summary>Diagonality &gt; 70 %, Quality &gt; 70 %, GateAccuracy &gt; 80 %, loss decreasing.</summary>
+    /// <summary>Usable: Diagonality ≥ 70 %, GateAccuracy ≥ 80 %, Quality ≥ 70 %, ≥ 90 % of sentences end within ±10 % of their length, no step-limit hit (<see cref="DoneTargets"/>).</summary>
     Done = 4,
 }
 
@@ -35,12 +38,16 @@ public sealed record RecoveryPlanBounds
     public double Stage3Diagonality { get; init; } = 0.70;
     /// <summary>Stage 3: Quality above this (0..100).</summary>
     public double Stage3Quality { get; init; } = 60;
-    /// <summary>Done: Diagonality above this (0..1).</summary>
+    /// <summary>Done: Diagonality at least this (0..1).</summary>
     public double DoneDiagonality { get; init; } = 0.70;
-    /// <summary>Done: Quality above this (0..100).</summary>
+    /// <summary>Done: Quality at least this (0..100).</summary>
     public double DoneQuality { get; init; } = 70;
-    /// <summary>Done: GateAccuracy above this (0..1); also counts as "rising" for stage 2 once reached.</summary>
+    /// <summary>Done: GateAccuracy at least this (0..1); also counts as "rising" for stage 2 once reached.</summary>
     public double DoneGateAccuracy { get; init; } = 0.80;
+    /// <summary>Done: share of held-out sentences ending within ±10 % of their length, at least this (0..1).</summary>
+    public double DoneLengthWithin10 { get; init; } = 0.90;
+    /// <summary>Done: held-out sentences hitting the decoder step limit, at most this.</summary>
+    public int DoneStepLimitHits { get; init; }
 
     /// <summary>The same bounds with every step bound multiplied by <paramref name="factor"/> (rounded, at least 1, kept increasing).</summary>
     /// <param name="factor">Positive, finite scale factor.</param>
@@ -102,8 +109,8 @@ public sealed record RecoveryPlan
     /// <summary>
     /// Builds the plan of DESIGN.md: stage 1 steps 0–500 (losses finite, Diagonality &gt; 10 %), stage 2 500–2000
     /// (Diagonality &gt; 30 %, GateAccuracy rising), stage 3 2000+ (Diagonality &gt; 70 %, Quality &gt; 60 %), Done
-    /// (Diagonality &gt; 70 %, Quality &gt; 70 %, GateAccuracy &gt; 80 %, loss decreasing), forecast at each stage's end
-    /// bound (stage 3 and Done at <see cref="RecoveryPlanBounds.Stage3EndStep"/>).
+    /// (<see cref="DoneTargets"/>), forecast at each stage's end bound (stage 3 and Done at
+    /// <see cref="RecoveryPlanBounds.Stage3EndStep"/>). Every figure is a validation (free-running) one.
     /// </summary>
     /// <param name="secondsPerStep">Measured seconds per step (finite, ≥ 0).</param>
     /// <param name="stepsScale">Multiplies every step bound (a demo with a tiny model uses e.g. 0.1); integers work too.</param>
@@ -136,7 +143,7 @@ public sealed record RecoveryPlan
             Stage(RecoveryStageId.Stage3, "Aligned", b.Stage2EndStep, null,
                 Inv($"Diagonality > {Pct(b.Stage3Diagonality)}, Quality > {b.Stage3Quality:0.#} %"), b.Stage3EndStep),
             Stage(RecoveryStageId.Done, "Done", b.Stage2EndStep, null,
-                Inv($"Diagonality > {Pct(b.DoneDiagonality)}, Quality > {b.DoneQuality:0.#} %, GateAccuracy > {Pct(b.DoneGateAccuracy)}, loss decreasing"), b.Stage3EndStep),
+                Inv($"Diagonality ≥ {Pct(b.DoneDiagonality)}, GateAccuracy ≥ {Pct(b.DoneGateAccuracy)}, Quality ≥ {b.DoneQuality:0.#} %, ≥ {Pct(b.DoneLengthWithin10)} end within ±10 % of length, step-limit hits ≤ {b.DoneStepLimitHits}"), b.Stage3EndStep),
         };
         return new RecoveryPlan
         {

@@ -4,16 +4,20 @@ using TacotronRecovery.Core.Metrics;
 namespace TacotronRecovery.Core.Recovery;
 
 /// <summary>
-/// Follows a recovery against its <see cref="RecoveryPlan"/>: consumes step and alignment metrics (in step order, from
-/// one alignment source) and reports each stage when its targets first hold; stages are reached in order, several
-/// at once when the metrics allow. Pure: time comes from the metrics' timestamps.
+/// Follows a recovery against its <see cref="RecoveryPlan"/>: consumes step and alignment metrics (in step order) and
+/// reports each stage when its targets first hold; stages are reached in order, several at once when the metrics allow.
+/// Only validation records (held-out sentences decoded free-running) judge a stage, Done or the result; training-batch
+/// (teacher-forced) alignment records are kept apart (<see cref="LastTrain"/>) and never decide anything. Pure: time
+/// comes from the metrics' timestamps.
 /// </summary>
 /// <remarks>
 /// "Losses finite": none of the last <see cref="LossWindow"/> observed steps had a non-finite loss component or gradient
-/// norm or was skipped. "GateAccuracy rising": the least-squares slope over the last five evaluations is positive, or
-/// GateAccuracy is already above the Done target. "Loss decreasing": the mean reconstruction loss (mel + mel_postnet +
-/// gate, without the guided-attention term the controller changes) of the last <see cref="LossWindow"/> finite steps is
-/// below the mean of the first <see cref="LossWindow"/> finite steps of the recovery.
+/// norm or was skipped. "GateAccuracy rising": the least-squares slope over the last five validations is positive, or
+/// GateAccuracy already meets the Done target. Done: <see cref="DoneTargets"/> on a validation record, losses finite.
+/// The result is Recovered only when the last validation record still meets Done (the engine validates the state it
+/// stops in, after the stop requested once Done was reached). "Loss decreasing" (informative, not a target): the mean
+/// reconstruction loss (mel + mel_postnet + gate) of the last <see cref="LossWindow"/> finite steps is below the mean
+/// of the first <see cref="LossWindow"/> finite steps of the recovery.
 /// </remarks>
 public sealed class StageTracker
 {
@@ -27,7 +31,9 @@ public sealed class StageTracker
     private DateTimeOffset? _lastTime;
     private int _lastStep;
     private double _lastLoss = double.NaN;
-    private AlignmentMetrics? _lastAlignment;
+    private AlignmentMetrics? _lastValidation;
+    private AlignmentMetrics? _lastTrain;
+    private AlignmentMetrics? _doneRecord;
 
     /// <summary>Creates a tracker for <paramref name="plan"/>.</summary>
     /// <param name="plan">The plan to follow.</param>
@@ -52,8 +58,14 @@ public sealed class StageTracker
     /// <summary>The highest stage reached (null before stage 1).</summary>
     public RecoveryStageId? Reached { get; private set; }
 
-    /// <summary>True once the Done targets held.</summary>
+    /// <summary>True once the Done targets held on a validation record.</summary>
     public bool IsDone => Reached == RecoveryStageId.Done;
+
+    /// <summary>The latest validation (free-running) record: what every verdict judges.</summary>
+    public AlignmentMetrics? LastValidation => _lastValidation;
+
+    /// <summary>The latest training-batch (teacher-forced) record: the controller's fast signal, never a verdict.</summary>
+    public AlignmentMetrics? LastTrain => _lastTrain;
 
     /// <summary>Stages reached so far, in order.</summary>
     public IReadOnlyList<StageReached> History => _history;
@@ -65,13 +77,13 @@ public sealed class StageTracker
     public bool LossDecreasing =>
         _early.Count == LossWindow && _recent.Count == LossWindow && _recent.Average() < _early.Average();
 
-    /// <summary>True when GateAccuracy rose over the last evaluations (see remarks).</summary>
+    /// <summary>True when validation GateAccuracy rose over the last validations (see remarks).</summary>
     public bool GateAccuracyRising
     {
         get
         {
             if (_gate.Count == 0) return false;
-            if (_gate.Last() > Plan.Bounds.DoneGateAccuracy) return true;
+            if (_gate.Last() >= Plan.Bounds.DoneGateAccuracy) return true;
             if (_gate.Count < 2) return false;
             var y = _gate.ToArray();
             double mx = (y.Length - 1) / 2.0, my = y.Average(), num = 0, den = 0;
@@ -104,13 +116,21 @@ public sealed class StageTracker
         return [];
     }
 
-    /// <summary>Takes one alignment evaluation and returns the stages it shows reached (empty when none).</summary>
+    /// <summary>
+    /// Takes one alignment evaluation and returns the stages it shows reached (empty when none). A training-batch
+    /// record is kept as <see cref="LastTrain"/> and reaches nothing.
+    /// </summary>
     /// <param name="m">One line of alignment.jsonl.</param>
     public IReadOnlyList<StageReached> Observe(AlignmentMetrics m)
     {
         ArgumentNullException.ThrowIfNull(m);
         Touch(m.Time, m.Step);
-        _lastAlignment = m;
+        if (!m.IsValidation)
+        {
+            _lastTrain = m;
+            return [];
+        }
+        _lastValidation = m;
         if (double.IsFinite(m.GateAccuracy))
         {
             _gate.Enqueue(m.GateAccuracy);
@@ -133,11 +153,17 @@ public sealed class StageTracker
                 Elapsed = Elapsed,
                 ForecastSteps = stage.ForecastSteps,
                 OnSchedule = fromStart <= stage.ForecastSteps,
+                Source = m.Source,
+                Sentences = m.Sentences,
                 Diagonality = m.Diagonality,
                 GateAccuracy = m.GateAccuracy,
                 Quality = m.Quality,
+                LengthWithin10 = m.LengthWithin10,
+                StepLimitHits = m.StepLimitHits,
+                McdDtw = m.McdDtw,
                 Loss = _lastLoss,
             };
+            if (next == RecoveryStageId.Done) _doneRecord = m;
             Reached = next;
             _history.Add(hit);
             reached.Add(hit);
@@ -146,28 +172,48 @@ public sealed class StageTracker
     }
 
     /// <summary>
-    /// The result of the recovery so far: Recovered when Done was reached, else Failed with the unmet targets (or
-    /// <paramref name="diagnosis"/>) as the diagnosis; final metrics from the last evaluation.
+    /// The result of the recovery so far, judged on validation records only: Recovered when Done was reached and the
+    /// last validation record still meets the Done targets, else Failed with the unmet validation targets (after
+    /// <paramref name="diagnosis"/>, when given) as the diagnosis. Final figures are the last validation record's, with
+    /// its step and source; NaN when there was none.
     /// </summary>
     /// <param name="goodCheckpoint">Path of the newest checkpoint marked Good.</param>
     /// <param name="decisions">Recovery decisions taken.</param>
-    /// <param name="diagnosis">The controller's diagnosis when recovery was exhausted.</param>
+    /// <param name="diagnosis">The controller's diagnosis when recovery was exhausted, or why the run ended.</param>
     public RecoveryResult Result(string? goodCheckpoint, int decisions, string? diagnosis = null)
     {
-        var a = _lastAlignment;
-        string? why = IsDone ? null : diagnosis ?? Inv($"targets not met: reached {(Reached?.ToString() ?? "no stage")}; next: {Plan[Reached is { } r ? r + 1 : RecoveryStageId.Stage1].Target}");
+        var a = _lastValidation;
+        var unmet = DoneTargets.Unmet(a, Plan.Bounds);
+        bool recovered = IsDone && unmet.Count == 0;
+        string? why = null;
+        if (!recovered)
+        {
+            string reached = Reached?.ToString() ?? "no stage";
+            string targets = unmet.Count == 0 ? "" : "; unmet validation targets: " + string.Join("; ", unmet);
+            string lost = IsDone && _doneRecord is { } d && a is not null && a.Step != d.Step
+                ? Inv($"Done was reached at step {d.Step}, but the final validation at step {a.Step} misses it") : Inv($"Done not reached (reached {reached})");
+            why = (diagnosis is null ? "" : diagnosis.TrimEnd('.') + ". ") + lost + targets + ".";
+        }
         return new RecoveryResult
         {
             Run = a?.Run ?? Plan.Run,
-            Outcome = IsDone ? RecoveryOutcome.Recovered : RecoveryOutcome.Failed,
+            Outcome = recovered ? RecoveryOutcome.Recovered : RecoveryOutcome.Failed,
             Steps = Math.Max(0, _lastStep - Plan.StartStep),
             Minutes = Elapsed.TotalMinutes,
+            Source = a?.Source ?? AlignmentMetrics.Sources.Validation,
+            ValidationStep = a?.Step,
+            Sentences = a?.Sentences,
             Diagonality = a?.Diagonality ?? double.NaN,
             GateAccuracy = a?.GateAccuracy ?? double.NaN,
             Quality = a?.Quality ?? double.NaN,
+            LengthWithin10 = a?.LengthWithin10,
+            StopAccuracy = a?.StopAccuracy,
+            StepLimitHits = a?.StepLimitHits,
+            McdDtw = a?.McdDtw,
             Loss = _lastLoss,
             GoodCheckpoint = goodCheckpoint,
             Decisions = decisions,
+            Unmet = recovered ? [] : unmet,
             Diagnosis = why,
         };
     }
@@ -175,13 +221,13 @@ public sealed class StageTracker
     private bool Holds(RecoveryStageId stage, AlignmentMetrics m)
     {
         var b = Plan.Bounds;
-        if (!LossesFinite) return false;
+        if (!LossesFinite || !m.IsValidation) return false;
         return stage switch
         {
             RecoveryStageId.Stage1 => m.Diagonality > b.Stage1Diagonality,
             RecoveryStageId.Stage2 => m.Diagonality > b.Stage2Diagonality && GateAccuracyRising,
             RecoveryStageId.Stage3 => m.Diagonality > b.Stage3Diagonality && m.Quality > b.Stage3Quality,
-            _ => m.Diagonality > b.DoneDiagonality && m.Quality > b.DoneQuality && m.GateAccuracy > b.DoneGateAccuracy && LossDecreasing,
+            _ => DoneTargets.Met(m, b),
         };
     }
 

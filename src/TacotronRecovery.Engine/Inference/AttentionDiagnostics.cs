@@ -17,7 +17,8 @@ namespace TacotronRecovery.Engine.Inference;
 /// <param name="Text">Transcript.</param>
 /// <param name="TokenIds">Symbol ids; null to encode <paramref name="Text"/> with the checkpoint's cleaners.</param>
 /// <param name="TrueFrames">Mel frames of the reference audio; null for free text.</param>
-public sealed record DiagnosticInput(string Id, string Text, int[]? TokenIds = null, int? TrueFrames = null);
+/// <param name="Reference">Log mel of the recording, for MCD-DTW; null when not at hand.</param>
+public sealed record DiagnosticInput(string Id, string Text, int[]? TokenIds = null, int? TrueFrames = null, Mel? Reference = null);
 
 /// <summary>What free-running synthesis of one sentence showed.</summary>
 /// <param name="Id">Utterance id.</param>
@@ -33,8 +34,12 @@ public sealed record DiagnosticInput(string Id, string Text, int[]? TokenIds = n
 /// </param>
 /// <param name="Alignment">The attention matrix, row-major [<paramref name="AlignmentSteps"/>, <paramref name="Tokens"/>].</param>
 /// <param name="AlignmentSteps">Decoder steps in <paramref name="Alignment"/>.</param>
+/// <param name="LengthWithin10">Ended (gate fired) within ±10 % of the true length in frames (<see cref="GateMetrics.LengthWithin"/>); null for free text.</param>
+/// <param name="McdDtw">MCD-DTW (dB) of the predicted mel (after the postnet) against the recording's; null without a reference.</param>
+/// <param name="GateLogits">Gate logit of each generated decoder step.</param>
 public sealed record UtteranceDiagnosis(string Id, string Text, int Tokens, int? TrueFrames, int PredictedFrames, bool HitMaxSteps,
-    AlignmentScore Score, bool? StopCorrect, float[] Alignment, int AlignmentSteps);
+    AlignmentScore Score, bool? StopCorrect, float[] Alignment, int AlignmentSteps, bool? LengthWithin10 = null, double? McdDtw = null,
+    float[]? GateLogits = null);
 
 /// <summary>
 /// Per-utterance attention diagnostics of a checkpoint: each sentence is synthesised free-running (no teacher forcing,
@@ -101,13 +106,33 @@ public sealed class AttentionDiagnostics : IDisposable
         for (int t = 0; t < steps; t++) Array.Copy(alignments, t * maxTokens, plot, t * ids.Length, ids.Length);
         var score = AlignmentScorer.Score(plot, steps, ids.Length);
 
-        bool? stop = null;
+        bool? stop = null, within = null;
         if (input.TrueFrames is int trueFrames)
         {
             int trueSteps = (trueFrames + r - 1) / r;
             stop = GateMetrics.StopsCorrectly(hit ? null : steps, trueSteps, score.ReachedEnd);
+            within = GateMetrics.LengthWithin(hit ? null : frames, trueFrames);
         }
-        return new UtteranceDiagnosis(input.Id, input.Text, ids.Length, input.TrueFrames, frames, hit, score, stop, plot, steps);
+        // The gate is per decoder step, repeated over the r frames of the step.
+        var gateFrames = result.GateOutputs.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        var gateLogits = new float[steps];
+        for (int t = 0; t < steps; t++) gateLogits[t] = gateFrames[Math.Min(gateFrames.Length - 1, t * r)];
+        double? mcd = null;
+        if (input.Reference is { } reference)
+        {
+            using var post = result.MelOutputsPostnet.detach().to(ScalarType.Float32).cpu().contiguous();
+            int channels = (int)post.shape[1], available = (int)post.shape[2];
+            if (channels == reference.Channels)
+            {
+                int used = Math.Min(frames, available);
+                var all = post.data<float>().ToArray();
+                var predicted = new float[channels * used];
+                for (int c = 0; c < channels; c++) Array.Copy(all, c * available, predicted, c * used, used);
+                double value = MelCepstralDistortion.Compute(predicted, used, reference.Data, reference.Frames, channels);
+                mcd = double.IsFinite(value) ? value : null;
+            }
+        }
+        return new UtteranceDiagnosis(input.Id, input.Text, ids.Length, input.TrueFrames, frames, hit, score, stop, plot, steps, within, mcd, gateLogits);
     }
 
     /// <summary>Diagnoses each sentence in turn (lazily, so results can be streamed).</summary>
@@ -193,7 +218,7 @@ public sealed class AttentionDiagnostics : IDisposable
                     continue;
                 }
                 var spectrogram = cache.GetOrCompute(entry.AudioPath, () => mel.Compute(check.Audio.Samples));
-                list.Add(new DiagnosticInput(entry.Id, entry.Text, check.TokenIds!, spectrogram.Frames));
+                list.Add(new DiagnosticInput(entry.Id, entry.Text, check.TokenIds!, spectrogram.Frames, spectrogram));
             }
             return list;
         }

@@ -62,7 +62,7 @@ public static class DiagnoseVerb
             {
                 d.Id, d.Text, d.Tokens, d.TrueFrames, d.PredictedFrames, d.HitMaxSteps,
                 d.Score.Diagonality, d.Score.FocusRate, d.Score.Coverage, d.Score.Monotonicity, d.Score.ReachedEnd, d.Score.EndStall,
-                d.StopCorrect, Plot = plot, Checkpoint = checkpoint, diagnostics.Step,
+                d.StopCorrect, d.LengthWithin10, d.McdDtw, Plot = plot, Checkpoint = checkpoint, diagnostics.Step,
             });
         }
         return ExitCodes.Ok;

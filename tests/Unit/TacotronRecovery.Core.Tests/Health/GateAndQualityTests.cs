@@ -69,15 +69,61 @@ public class GateMetricsTests
     }
 }
 
+public class LengthAndFreeRunningGateTests
+{
+    [Theory]
+    [InlineData(100, 100, true)]
+    [InlineData(110, 100, true)]
+    [InlineData(90, 100, true)]
+    [InlineData(111, 100, false)]
+    [InlineData(89, 100, false)]
+    [InlineData(null, 100, false)]   // never stopped (step limit)
+    [InlineData(0, 100, false)]
+    public void LengthWithin_TenPercentOfTrueFrames(int? predicted, int truth, bool expected) =>
+        Assert.Equal(expected, GateMetrics.LengthWithin(predicted, truth));
+
+    [Fact]
+    public void FreeRunning_StopsExactlyAtTrueEnd_IsOne()
+    {
+        // True length 5 steps: steps 0..3 continue, step 4 stops.
+        Assert.Equal(1.0, GateMetrics.FreeRunningBalancedAccuracy([[-3f, -3f, -3f, -3f, 2f]], [5]), 9);
+    }
+
+    [Fact]
+    public void FreeRunning_NeverStops_IsHalf()
+    {
+        var never = Enumerable.Repeat(-3f, 40).ToArray(); // ran to the step limit
+        Assert.Equal(0.5, GateMetrics.FreeRunningBalancedAccuracy([never, never], [5, 10]), 9);
+    }
+
+    [Fact]
+    public void FreeRunning_StopsEarly_MissingStepsCountAsFalseStops()
+    {
+        // True 6 steps, stopped at step 2: steps 0,1 continue (right), 2 stop (wrong, target continue), 3,4 counted as
+        // stops (wrong), 5 stop (right). continue-recall 2/5, stop-recall 1/1.
+        Assert.Equal(0.5 * (2.0 / 5 + 1.0), GateMetrics.FreeRunningBalancedAccuracy([[-1f, -1f, 1f]], [6]), 9);
+        Assert.Throws<ArgumentException>(() => GateMetrics.FreeRunningBalancedAccuracy([[1f]], [1, 2]));
+    }
+
+    [Fact]
+    public void FreeRunning_PerSentenceMean_OneBabblerDoesNotDrownTheRest()
+    {
+        var never = Enumerable.Repeat(-3f, 400).ToArray();
+        Assert.Equal(0.75, GateMetrics.FreeRunningBalancedAccuracy([[-3f, -3f, 2f], never], [3, 3]), 9);
+        // Two steps late: stop-recall 1/3.
+        Assert.Equal(0.5 * (1 + 1.0 / 3), GateMetrics.FreeRunningBalancedAccuracy([[-3f, -3f, -3f, -3f, 2f]], [3]), 9);
+    }
+}
+
 public class QualityScoreTests(ITestOutputHelper output)
 {
     [Fact]
     public void Compute_UntrainedModel_AtMost30()
     {
-        // Random-init attention (noisy uniform), gate never fires, free-running never stops, high mel loss.
+        // Random-init attention (noisy uniform), gate never fires, free-running never stops, high mel loss and MCD.
         var a = AlignmentScorer.Score(Noisy(Uniform(150, 50), 150, 50, 0.5, seed: 1), 150, 50);
         double gate = GateMetrics.BalancedAccuracy(Enumerable.Repeat(-4f, 150).ToArray(), Enumerable.Range(0, 150).Select(i => i == 149 ? 1f : 0f).ToArray(), new[] { 150 });
-        double q = QualityScore.Compute(a.Diagonality, gate, a.Monotonicity, stopAccuracy: 0, validationMelLoss: 1.5);
+        double q = QualityScore.Compute(a.Diagonality, gate, a.Monotonicity, stopAccuracy: 0, validationMelLoss: 1.5, lengthWithin10: 0, mcdDtw: 20);
         output.WriteLine($"untrained: D={a.Diagonality:0.000} M={a.Monotonicity:0.000} G={gate:0.000} Q={q}");
         Assert.True(q <= 30, $"{q}");
         // Worst case for an untrained model: attention frozen (Monotonicity 1), no validation yet.
@@ -88,27 +134,40 @@ public class QualityScoreTests(ITestOutputHelper output)
     public void Compute_AlignedWithWorkingGate_AtLeast70()
     {
         var a = AlignmentScorer.Score(Gaussian(150, 50, 1.0, Linear(150, 50)), 150, 50);
-        double q = QualityScore.Compute(a.Diagonality, 0.93, a.Monotonicity, stopAccuracy: 0.9, validationMelLoss: 0.2);
+        double q = QualityScore.Compute(a.Diagonality, 0.93, a.Monotonicity, stopAccuracy: 0.9, validationMelLoss: 0.2, lengthWithin10: 0.95, mcdDtw: 4);
         output.WriteLine($"aligned: D={a.Diagonality:0.000} M={a.Monotonicity:0.000} Q={q}");
         Assert.True(q >= 70, $"{q}");
-        // Real-run calibration: clean diagonal 0.82, gate 0.9, mel loss 0.3 still passes.
-        Assert.True(QualityScore.Compute(0.82, 0.9, 0.95, 0.8, 0.3) >= 70);
+        // Real-run calibration: clean diagonal 0.82, gate 0.9, StopAccuracy 0.8, all within 10 %, mel loss 0.3, MCD 5 dB.
+        Assert.True(QualityScore.Compute(0.82, 0.9, 0.95, 0.8, 0.3, 1.0, 5) >= 70);
+    }
+
+    [Fact]
+    public void Compute_NeverStops_Below70WhateverTheRest()
+    {
+        // Perfect attention, perfect mels, but the gate never fires: free-running GateAccuracy 0.5, no stop, none within.
+        double q = QualityScore.Compute(1, 0.5, 1, stopAccuracy: 0, validationMelLoss: 0, lengthWithin10: 0, mcdDtw: 0);
+        Assert.Equal(65, q, 6);
+        Assert.True(q < 70);
     }
 
     [Fact]
     public void Compute_KnownInputs_ExactFormula()
     {
-        // 100·(0.45·0.6 + 0.2·(0.6+0.4)/2 + 0.15·0.9 + 0.2·0.25/(0.25+0.25)) / 1.0
-        Assert.Equal(60.5, QualityScore.Compute(0.6, 0.8, 0.9, 0.4, 0.25), 6);
-        // Without StopAccuracy and mel: weights renormalise over 0.8.
-        Assert.Equal(Math.Round(100 * (0.45 * 0.6 + 0.2 * 0.6 + 0.15 * 0.9) / 0.8, 2), QualityScore.Compute(0.6, 0.8, 0.9), 6);
+        // 100·(0.30·0.6 + 0.10·0.6 + 0.25·(0.4+0.5)/2 + 0.10·0.9 + 0.10·0.25/(0.25+0.25) + 0.15·4/(4+4)) / 1.0
+        Assert.Equal(56.75, QualityScore.Compute(0.6, 0.8, 0.9, 0.4, 0.25, 0.5, 4), 6);
+        // Teacher-forced (train) record: only D, gate, Monotonicity; weights renormalise over 0.5.
+        Assert.Equal(Math.Round(100 * (0.30 * 0.6 + 0.10 * 0.6 + 0.10 * 0.9) / 0.5, 2), QualityScore.Compute(0.6, 0.8, 0.9), 6);
+        // StopAccuracy alone fills the stop/length term.
+        Assert.Equal(Math.Round(100 * (0.30 * 0.6 + 0.10 * 0.6 + 0.25 * 0.4 + 0.10 * 0.9) / 0.75, 2), QualityScore.Compute(0.6, 0.8, 0.9, 0.4), 6);
     }
 
     [Fact]
     public void Compute_NonFiniteInputs_CountAsZero()
     {
-        Assert.Equal(0, QualityScore.Compute(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN));
+        Assert.Equal(0, QualityScore.Compute(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN));
         Assert.Equal(0, QualityScore.MelTerm(double.PositiveInfinity));
         Assert.Equal(0.5, QualityScore.MelTerm(0.25), 9);
+        Assert.Equal(0, QualityScore.McdTerm(double.NaN));
+        Assert.Equal(0.5, QualityScore.McdTerm(QualityScore.McdHalf), 9);
     }
 }

@@ -19,7 +19,7 @@ public sealed class RecoveryPlanTests
         Assert.Equal("losses finite, Diagonality > 10 %", plan[RecoveryStageId.Stage1].Target);
         Assert.Equal("Diagonality > 30 %, GateAccuracy rising", plan[RecoveryStageId.Stage2].Target);
         Assert.Equal("Diagonality > 70 %, Quality > 60 %", plan[RecoveryStageId.Stage3].Target);
-        Assert.Equal("Diagonality > 70 %, Quality > 70 %, GateAccuracy > 80 %, loss decreasing", plan[RecoveryStageId.Done].Target);
+        Assert.Equal("Diagonality ≥ 70 %, GateAccuracy ≥ 80 %, Quality ≥ 70 %, ≥ 90 % end within ±10 % of length, step-limit hits ≤ 0", plan[RecoveryStageId.Done].Target);
         Assert.Equal("voice", plan.Run);
     }
 

@@ -20,9 +20,17 @@ public sealed class StageTrackerTests
         Skipped = nan,
     };
 
-    private static AlignmentMetrics Align(int step, double d, double gate, double quality) => new()
+    /// <summary>A validation record (held-out sentences, free-running); every sentence ends within 10 % unless told.</summary>
+    private static AlignmentMetrics Align(int step, double d, double gate, double quality, double within = 1.0, int hits = 0) => new()
     {
-        Step = step, Time = T0.AddSeconds(0.5 * (step - 1000)), Diagonality = d, GateAccuracy = gate, Quality = quality,
+        Step = step, Time = T0.AddSeconds(0.5 * (step - 1000)), Source = "validation", Sentences = 10,
+        Diagonality = d, GateAccuracy = gate, Quality = quality, LengthWithin10 = within, StepLimitHits = hits,
+    };
+
+    /// <summary>A training-batch (teacher-forced) record.</summary>
+    private static AlignmentMetrics Train(int step, double d, double gate, double quality) => new()
+    {
+        Step = step, Time = T0.AddSeconds(0.5 * (step - 1000)), Source = "train", Diagonality = d, GateAccuracy = gate, Quality = quality,
     };
 
     [Fact]
@@ -99,7 +107,71 @@ public sealed class StageTrackerTests
         Assert.False(t.LossDecreasing);
         var r = t.Result(null, 0);
         Assert.Equal(RecoveryOutcome.Failed, r.Outcome);
-        Assert.Equal("targets not met: reached Stage1; next: Diagonality > 30 %, GateAccuracy rising", r.Diagnosis);
-        Assert.Equal("exhausted", t.Result(null, 3, "exhausted").Diagnosis);
+        Assert.Equal("Done not reached (reached Stage1); unmet validation targets: GateAccuracy 60 % (target ≥ 80 %).", r.Diagnosis);
+        Assert.Equal(["GateAccuracy 60 % (target ≥ 80 %)"], r.Unmet);
+        Assert.StartsWith("exhausted. Done not reached", t.Result(null, 3, "exhausted").Diagnosis);
+    }
+
+    [Fact]
+    public void Observe_TrainingBatchMeetsDoneValidationDoesNot_FailedNamingValidationTargets()
+    {
+        var t = new StageTracker(RecoveryPlan.Create(1, startStep: 0, run: "voice"), lossWindow: 10);
+        var reached = new List<StageReached>();
+        for (int s = 1; s <= 300; s++)
+        {
+            t.Observe(Step(s, 3.0 - s * 0.005));
+            // Teacher-forced training batches look done (the demo's step-610 record of issue 14) …
+            if (s % 10 == 0) reached.AddRange(t.Observe(Train(s, 0.89, 0.80, 82.9)));
+            // … while free-running validation never stops: StopAccuracy 0, 2 of 10 within 10 %, 8 step-limit hits.
+            if (s % 100 == 0)
+                reached.AddRange(t.Observe(Align(s, 0.85, 0.62, 60.3, within: 0.2, hits: 8) with { StopAccuracy = 0, Run = "voice" }));
+        }
+        Assert.False(t.IsDone);
+        Assert.DoesNotContain(reached, r => r.Stage == RecoveryStageId.Done);
+        Assert.All(reached, r => Assert.Equal("validation", r.Source));
+        Assert.Equal(0.89, t.LastTrain!.Diagonality);   // kept apart, for information
+
+        var result = t.Result("good.ckpt", 0);
+        Assert.Equal(RecoveryOutcome.Failed, result.Outcome);
+        Assert.Equal("validation", result.Source);
+        Assert.Equal(300, result.ValidationStep);
+        Assert.Equal(0.62, result.GateAccuracy);       // the validation figures, not the last (train) record's
+        Assert.Equal(60.3, result.Quality);
+        Assert.Equal(8, result.StepLimitHits);
+        Assert.Equal(
+            ["GateAccuracy 62 % (target ≥ 80 %)", "Quality 60.3 % (target ≥ 70 %)", "LengthWithin10 20 % (target ≥ 90 %)", "StepLimitHits 8 of 10 (target ≤ 0)"],
+            result.Unmet);
+        Assert.Contains("Done not reached", result.Diagnosis);
+        Assert.Contains("StepLimitHits 8 of 10", result.Diagnosis);
+    }
+
+    [Fact]
+    public void Observe_OnlyTrainingRecords_NothingReached()
+    {
+        var t = new StageTracker(RecoveryPlan.Create(1), lossWindow: 5);
+        for (int s = 1; s <= 50; s++)
+        {
+            t.Observe(Step(s, 1.0));
+            Assert.Empty(t.Observe(Train(s, 0.95, 0.95, 95)));
+        }
+        Assert.Null(t.Reached);
+        var r = t.Result(null, 0);
+        Assert.Equal(RecoveryOutcome.Failed, r.Outcome);
+        Assert.Null(r.ValidationStep);
+        Assert.Equal(["no validation (free-running) record yet"], r.Unmet);
+    }
+
+    [Fact]
+    public void Result_DoneThenFinalValidationMisses_Failed()
+    {
+        var t = new StageTracker(RecoveryPlan.Create(1), lossWindow: 5);
+        for (int s = 1; s <= 20; s++) t.Observe(Step(s, 1.0));
+        Assert.Equal(4, t.Observe(Align(20, 0.9, 0.9, 80)).Count);
+        Assert.True(t.IsDone);
+        t.Observe(Step(21, 1.0));
+        t.Observe(Align(21, 0.9, 0.9, 80, within: 0.8)); // the state the engine stopped in
+        var r = t.Result(null, 0);
+        Assert.Equal(RecoveryOutcome.Failed, r.Outcome);
+        Assert.StartsWith("Done was reached at step 20, but the final validation at step 21 misses it; unmet validation targets: LengthWithin10 80 %", r.Diagnosis);
     }
 }

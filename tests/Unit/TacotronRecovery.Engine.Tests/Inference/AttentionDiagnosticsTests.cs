@@ -41,6 +41,31 @@ public sealed class AttentionDiagnosticsTests : IDisposable
         return model;
     }
 
+    [Fact]
+    public void Diagnose_WithReference_McdLengthAndGatePerStep_SummariseIsAValidationRecord()
+    {
+        using var model = NewModel(2);
+        using var diagnostics = new AttentionDiagnostics(model, new DataOptions { NMelChannels = 8 });
+        var rng = new Random(3);
+        var reference = new Mel(8, 21, Enumerable.Range(0, 8 * 21).Select(_ => (float)(-5 + rng.NextDouble())).ToArray());
+        var d = diagnostics.Diagnose(new DiagnosticInput("u1", "hello", new[] { 5, 9, 12, 30, 41 }, 21, reference));
+
+        Assert.NotNull(d.McdDtw);
+        Assert.True(d.McdDtw >= 0);
+        Assert.Equal(d.AlignmentSteps, d.GateLogits!.Length);
+        Assert.Equal(!d.HitMaxSteps && Math.Abs(d.PredictedFrames - 21) <= 2.1, d.LengthWithin10);
+        Assert.Null(diagnostics.Diagnose(new DiagnosticInput("t", "hello", new[] { 5, 9 })).McdDtw); // free text: no reference
+
+        var summary = TacotronRecovery.Engine.Training.Validation.Summarise([d, d with { HitMaxSteps = true, LengthWithin10 = false }], 2, 0.5);
+        Assert.Equal("validation", summary.Source);
+        Assert.Equal(2, summary.Sentences);
+        Assert.Equal((d.HitMaxSteps ? 1 : 0) + 1, summary.StepLimitHits);
+        Assert.Equal(d.LengthWithin10 == true ? 0.5 : 0, summary.LengthWithin10);
+        Assert.Equal(d.McdDtw!.Value, summary.McdDtw!.Value, 9);
+        Assert.InRange(summary.GateAccuracy, 0, 1);
+        Assert.InRange(summary.Quality, 0, 100);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
