@@ -361,7 +361,7 @@ public sealed class Trainer : IDisposable
             var p = _pending[0];
             _pending.RemoveAt(0);
             if (!File.Exists(p.Path)) continue;
-            _checkpoints.Record(p.Path, p.Step, true, p.Loss, p.Diagonality, p.GateAccuracy);
+            _checkpoints.Record(p.Path, p.Step, true, p.Loss, p.Diagonality, p.GateAccuracy, _pending.Select(x => x.Path));
             _sink.Event(Event("CheckpointConfirmed", EventSeverity.Info,
                 $"Checkpoint {System.IO.Path.GetFileName(p.Path)} confirmed good after {Step - p.Step} healthy steps.", new JsonObject { ["path"] = p.Path }));
         }
@@ -392,8 +392,8 @@ public sealed class Trainer : IDisposable
         CheckpointFile.Write(path, meta, _model, _optimizer);
         var latest = LatestAlignment;
         bool pending = good && confirmLater;
-        var entry = _checkpoints.Record(path, Step, good && !pending, _lastLoss, latest?.Diagonality, latest?.GateAccuracy);
         if (pending) _pending.Add((Step, path, _lastLoss, latest?.Diagonality, latest?.GateAccuracy));
+        var entry = _checkpoints.Record(path, Step, good && !pending, _lastLoss, latest?.Diagonality, latest?.GateAccuracy, _pending.Select(x => x.Path));
         _sink.Event(Event("CheckpointSaved", EventSeverity.Info,
             $"Checkpoint {System.IO.Path.GetFileName(path)} saved ({reason}; {(pending ? "good once confirmed" : good ? "good" : "not good")}).",
             new JsonObject { ["path"] = path, ["good"] = good, ["well_aligned"] = entry.WellAligned, ["reason"] = reason }));
