@@ -3,8 +3,9 @@
     Loaded soak: several fault-free detached trainings at once, on a machine kept busy by other processes, with GC
     pressure and stop requests at random moments; reports every engine death.
 .DESCRIPTION
-    Starts -Runs trainings (at most -Parallel at a time) of a tiny model on the bundled demo corpus with no faults
-    configured, while -StressProcesses busy loops load the CPU. The engines run with a small gen-0 budget
+    Starts -Runs trainings (at most -Parallel at a time) on the bundled demo corpus with no faults configured (-Model
+    tiny: tests/Pester/TinyRun.ps1's model, checkpoints every 2 steps; -Model demo: the demo preset, batch 16,
+    checkpoints every 10 steps), while -StressProcesses busy loops load the CPU. The engines run with a small gen-0 budget
     (DOTNET_GCgen0size) and, with -GcStressMilliseconds, a thread forcing full collections (TACOTRON_GC_STRESS_MS,
     Engine/Runtime/GcStress.cs): a TorchSharp object finalized while libtorch still uses it then fails within seconds.
     A share of the runs (-StopFraction) gets Stop-TacotronTraining at a random moment.
@@ -23,6 +24,8 @@ param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/module/TacotronRecovery'),
     # Where the runs go; default out/soak/<UTC time>.
     [string] $RunsRoot,
+    [ValidateSet('tiny', 'demo')]
+    [string] $Model = 'tiny',
     [int] $Runs = 6,
     [int] $Parallel = 3,
     [int] $MaxSteps = 60,
@@ -107,7 +110,14 @@ try {
         if ($clock.Elapsed.TotalMinutes -gt $TimeoutMinutes) { Write-Warning "Soak timed out after $TimeoutMinutes minutes."; break }
         while ($active.Count -lt $Parallel -and $pending.Count -gt 0) {
             $r = $pending.Dequeue()
-            $config = New-TinyConfig (Join-Path $RunsRoot "$($r.Name).yaml") -MaxSteps $MaxSteps -ValidationEverySteps 20 -TensorBoard $false
+            $config = Join-Path $RunsRoot "$($r.Name).yaml"
+            if ($Model -eq 'tiny') {
+                New-TinyConfig $config -MaxSteps $MaxSteps -ValidationEverySteps 20 -TensorBoard $false | Out-Null
+            }
+            else {
+                "data:`n  path: $Corpus`nmodel:`n  preset: demo`ntraining:`n  max_steps: $MaxSteps`n  batch_size: 16`n  threads: 1`n  validation_every_steps: 50`n  validation_sentences: 2`n  checkpoint_every_steps: 10`n  alignment_every_steps: 10`n  tensor_board: false`n" |
+                    Set-Content -Path $config
+            }
             Start-TacotronTraining -Config $config -RunsRoot $RunsRoot -Run $r.Name -Detached | Out-Null
             $r.Started = $clock.Elapsed.TotalSeconds
             $active.Add($r)
@@ -168,7 +178,7 @@ $restartCount = ($report | Measure-Object -Property Restarts -Sum).Sum
 $wrong = @($report | Where-Object { -not $_.AsExpected })
 $summary = [pscustomobject]@{
     Date = [DateTime]::UtcNow.ToString('u'); Machine = "$([Environment]::MachineName), $([Environment]::ProcessorCount) cores, $((Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String -Pattern '^model name' | Select-Object -First 1) -replace '^model name\s*:\s*', '')"
-    Runs = @($report).Count; Parallel = $Parallel; MaxSteps = $MaxSteps; StressProcesses = $StressProcesses
+    Model = $Model; Runs = @($report).Count; Parallel = $Parallel; MaxSteps = $MaxSteps; StressProcesses = $StressProcesses
     GcStressMilliseconds = $GcStressMilliseconds; Gen0Size = $Gen0Size
     Stopped = @($report | Where-Object { $null -ne $_.StopAtStep }).Count
     EngineDeaths = [int]$deathCount; ExitCodes = (@($report | ForEach-Object { $_.Deaths } | ForEach-Object ExitCode) | Sort-Object | Get-Unique) -join ','
