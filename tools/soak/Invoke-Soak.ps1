@@ -28,7 +28,7 @@ param(
     [string] $Model = 'tiny',
     [int] $Runs = 6,
     [int] $Parallel = 3,
-    [int] $MaxSteps = 60,
+    [int] $MaxSteps = 100,
     # CPU busy loops started next to the trainings (other processes).
     [int] $StressProcesses = 2,
     # Period of the forced full collections in the engines; 0 = none (only the small gen-0 budget).
