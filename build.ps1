@@ -7,12 +7,14 @@
       test   builds, runs the xunit and Pester suites, prints one line 'N passed, N failed[, N skipped]'
       demo   the main job: train on the bundled demo corpus, break it, recover it, report
       bench  training-step benchmark (docs/benchmarks.md)
+      soak   builds, then runs tools/soak/Invoke-Soak.ps1: fault-free detached trainings in parallel on a loaded machine,
+             with GC pressure and random stop requests; reports engine deaths (docs/engine.md, "Soak")
       package  builds, then packs the module (libtorch included) into out/package/<rid>/TacotronRecovery.<version>.nupkg
                for Install-PSResource (docs/install.md); the package runs only on the platform (RID) it was built on
       clean  removes out/ and every bin/ and obj/
     Run through the repo's local .NET tool: dotnet tool restore && dotnet pwsh build.ps1 <task>
 .PARAMETER Task
-    build, test, demo, bench, package or clean. Default: build.
+    build, test, demo, bench, soak, package or clean. Default: build.
 .PARAMETER Configuration
     Release (default) or Debug.
 .PARAMETER Cuda
@@ -45,7 +47,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'bench', 'package', 'clean')]
+    [ValidateSet('build', 'test', 'demo', 'bench', 'soak', 'package', 'clean')]
     [string] $Task = 'build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
@@ -276,6 +278,12 @@ function Invoke-Bench {
     }
 }
 
+function Invoke-Soak {
+    Invoke-Build
+    & (Join-Path $Root 'tools/soak/Invoke-Soak.ps1') -ModulePath $ModuleDir -RunsRoot (Join-Path $Out ('soak/' + [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss')))
+    if ($LASTEXITCODE) { exit $LASTEXITCODE }
+}
+
 function Invoke-Package {
     if (-not $NoBuild) { Invoke-Build }
     $manifest = Join-Path $ModuleDir 'TacotronRecovery.psd1'
@@ -308,6 +316,7 @@ switch ($Task) {
     'test' { Invoke-Test }
     'demo' { Invoke-Demo }
     'bench' { Invoke-Bench }
+    'soak' { Invoke-Soak }
     'package' { Invoke-Package }
     'clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction SilentlyContinue

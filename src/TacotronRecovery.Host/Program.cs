@@ -47,6 +47,7 @@ public static class Program
             {
                 MklDispatch.Enable();
                 OneDnn.Disable();
+                if (GcStress.StartIfRequested() is { } ms) Console.Error.WriteLine($"gc stress: a full collection every {ms} ms ({GcStress.Variable})");
             }
             var rest = args.Skip(1);
             switch (args[0])

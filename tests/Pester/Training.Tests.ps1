@@ -77,6 +77,23 @@ Describe 'Engine supervisor' {
         $steps = $out | Where-Object { $_ -is [TacotronRecovery.Core.Metrics.StepMetrics] }
         ($steps | Select-Object -Last 1).SafeModeLevel | Should -Be 1
     }
+
+    It 'restarts from the newest confirmed good checkpoint, not step 0, when checkpoints come faster than their confirmation' {
+        # Checkpoints every 2 steps, 2 kept, confirmed Good after 6 healthy steps: keep-2 pruning used to delete each one
+        # before its confirmation, so the only Good checkpoint stayed step 0 and every restart began again from scratch.
+        # Saved at 4, 6, …, 12; 4 is confirmed at step 10, 6 at step 12; the engine dies before step 14.
+        $extra = "recovery:`n  spike_persist_steps: 6`nfaults:`n  kill_at_step: 14"
+        $config = New-TinyConfig (Join-Path $TestDrive 'newest.yaml') -MaxSteps 16 -Extra $extra
+        (Get-Content $config -Raw).Replace("checkpoint_every_steps: 2", "checkpoint_every_steps: 2`n  keep_checkpoints: 2") | Set-Content $config
+        $runs = Join-Path $TestDrive 'runs'
+        $out = Start-TacotronTraining -Config $config -RunsRoot $runs -Run newest -WarningAction SilentlyContinue
+        ($out | Select-Object -Last 1).Status | Should -Be 'Completed'
+        $events = Get-Content (Join-Path $runs 'newest/events.jsonl') | ForEach-Object { $_ | ConvertFrom-Json }
+        $restart = @($events | Where-Object code -eq 'Restart')
+        $restart.Count | Should -Be 1
+        $restart[0].data.resume_step | Should -Be 6
+        @($events | Where-Object code -eq 'Resumed')[-1].message | Should -BeLike '*step-000006.ckpt*'
+    }
 }
 
 Describe 'Invoke-TacotronSynthesis' {

@@ -117,12 +117,14 @@ public sealed class CheckpointManifest
 
     /// <summary>
     /// Entries keep-N pruning would remove: all but the <paramref name="keep"/> newest, except that the newest
-    /// Good, the newest WellAligned and the Best entry are always kept. Oldest first.
+    /// Good, the newest WellAligned and the Best entry are always kept, and so are the files in <paramref name="alsoKeep"/>
+    /// (checkpoints waiting to be confirmed Good). Oldest first.
     /// </summary>
-    public IReadOnlyList<CheckpointEntry> PlanPrune(int keep)
+    public IReadOnlyList<CheckpointEntry> PlanPrune(int keep, IEnumerable<string>? alsoKeep = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         var protectedFiles = new HashSet<string?>(StringComparer.Ordinal) { NewestGood?.File, NewestWellAligned?.File, Best?.File };
+        protectedFiles.UnionWith(alsoKeep ?? Array.Empty<string>());
         var newest = _entries.Skip(Math.Max(0, _entries.Count - keep)).Select(e => e.File).ToHashSet(StringComparer.Ordinal);
         return _entries.Where(e => !newest.Contains(e.File) && !protectedFiles.Contains(e.File)).ToList();
     }
@@ -131,9 +133,9 @@ public sealed class CheckpointManifest
     /// Applies <see cref="PlanPrune"/>: removes the entries, saves the manifest, then deletes their files (in that
     /// order, so a crash leaves at worst an orphan file, never an entry without its file). Returns what was removed.
     /// </summary>
-    public IReadOnlyList<CheckpointEntry> Prune(int keep)
+    public IReadOnlyList<CheckpointEntry> Prune(int keep, IEnumerable<string>? alsoKeep = null)
     {
-        var doomed = PlanPrune(keep);
+        var doomed = PlanPrune(keep, alsoKeep);
         if (doomed.Count == 0) return doomed;
         foreach (var e in doomed) _entries.Remove(e);
         RecomputeBest();

@@ -1,5 +1,7 @@
 using TacotronRecovery.Core.Audio;
+using TacotronRecovery.Engine.Model;
 using TacotronRecovery.Engine.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TacotronRecovery.Engine.Benchmarks;
@@ -28,7 +30,9 @@ public static class SyntheticBatch
             tokens[i] = ids.data<long>().Select(x => (int)x).ToArray();
         }
 
-        var block = randn(new long[] { b, channels, longest }, generator: generator).mul(0.5).sub(4).contiguous();
+        using var half = 0.5.ToScalar();
+        using var four = 4.ToScalar();
+        var block = randn(new long[] { b, channels, longest }, generator: generator).mul(half).sub(four).contiguous();
         var values = block.data<float>().ToArray();
         var examples = new TrainingExample[b];
         for (int i = 0; i < b; i++)

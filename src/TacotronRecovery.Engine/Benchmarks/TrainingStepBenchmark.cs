@@ -46,7 +46,7 @@ public static class TrainingStepBenchmark
         using var model = new Tacotron2("tacotron2", preset.Model);
         model.train();
         var parameters = model.parameters().ToArray();
-        using var optimizer = torch.optim.Adam(parameters, LearningRate, weight_decay: WeightDecay);
+        using var optimizer = Optimizers.Create("adam", parameters, LearningRate, WeightDecay);
         var loss = new Tacotron2Loss(options.Config.Training.GatePosWeight, options.Config.GuidedAttention.Sigma);
         using var batch = TrainingBatch.Collate(examples, r, CPU);
         var health = options.Health ? new HealthWork(options.Config, parameters, batch, r) : null;
@@ -294,9 +294,9 @@ public static class TrainingStepBenchmark
             var valid = Masks.Valid(batch.MelLengths, mel.shape[2]);
             var frameMask = valid.unsqueeze(1).to_type(mel.dtype);
             var melMasked = mel.mul(frameMask);
-            var post = melMasked.add(_postnet.call(melMasked, frameMask)).mul(frameMask);
+            var post = melMasked.add(_postnet.call(melMasked, frameMask), Scalars.One).mul(frameMask);
             int r = _model.Options.NFramesPerStep;
-            var gate = (r == 1 ? gateSteps : gateSteps.repeat_interleave(r, 1)).masked_fill(valid.logical_not(), 1e3);
+            var gate = (r == 1 ? gateSteps : gateSteps.repeat_interleave(r, 1)).masked_fill(valid.logical_not(), Scalars.GatePadLogit);
             return new Tacotron2Output(melMasked, post, gate, alignments);
         }
 

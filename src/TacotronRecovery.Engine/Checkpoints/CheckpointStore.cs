@@ -25,13 +25,19 @@ public sealed class CheckpointStore
         _wellAligned = config.Recovery.ExitDiagonality;
     }
 
-    /// <summary>Adds a just-written checkpoint to the manifest and prunes old ones.</summary>
-    public CheckpointEntry Record(string path, int step, bool good, double loss, double? diagonality, double? gateAccuracy)
+    /// <summary>
+    /// Adds a just-written checkpoint to the manifest and prunes old ones, never those in <paramref name="pending"/>
+    /// (paths of checkpoints waiting to be confirmed Good: with checkpoints more frequent than the confirmation window,
+    /// keep-N deleted each before its confirmation, so no checkpoint after step 0 ever became Good and every restart went
+    /// back to step 0).
+    /// </summary>
+    public CheckpointEntry Record(string path, int step, bool good, double loss, double? diagonality, double? gateAccuracy,
+        IEnumerable<string>? pending = null)
     {
         var manifest = CheckpointManifest.Load(_run.ManifestFile, _wellAligned);
         var entry = manifest.AddOrUpdate(CheckpointEntry.ForFile(path, step, _configHash, loss, diagonality, gateAccuracy, good));
         manifest.Save();
-        manifest.Prune(_keep);
+        manifest.Prune(_keep, pending?.Select(Path.GetFileName).OfType<string>());
         return entry;
     }
 

@@ -4,6 +4,7 @@ using TacotronRecovery.Core.Config;
 using TacotronRecovery.Core.Runs;
 using TacotronRecovery.Engine.Checkpoints;
 using TacotronRecovery.Engine.Model;
+using TacotronRecovery.Engine.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -94,7 +95,7 @@ public static class CheckpointImporter
         {
             var ignored = LoadWeights(net, checkpoint, options.IgnoreLayers, source);
             var parameters = net.named_parameters().ToList();
-            var adam = torch.optim.Adam(parameters.Select(p => p.parameter), checkpoint.LearningRate ?? 1e-3);
+            var adam = new ScalarSafeAdam(parameters.Select(p => p.parameter), checkpoint.LearningRate ?? 1e-3, 0.0);
             bool carried = false;
             if (checkpoint.OptimizerState is not null)
             {

@@ -89,8 +89,8 @@ public sealed class Attention : nn.Module
         Tensor previous, Tensor cumulative, Tensor padMask)
     {
         var location = location_layer.call(stack(new[] { previous, cumulative }, 1)); // [B, A, N]
-        var hidden = location.add_(processedMemory).add_(query_layer.call(query).unsqueeze(2)).tanh_();
-        var energies = v.Weight.matmul(hidden).squeeze(1).masked_fill(padMask, double.NegativeInfinity); // [B, N]
+        var hidden = location.add_(processedMemory, Scalars.One).add_(query_layer.call(query).unsqueeze(2), Scalars.One).tanh_();
+        var energies = v.Weight.matmul(hidden).squeeze(1).masked_fill(padMask, Scalars.NegativeInfinity); // [B, N]
         var weights = energies.softmax(1);
         var context = weights.unsqueeze(1).bmm(memory).squeeze(1);
         return (context, weights);

@@ -11,8 +11,8 @@ public static class Batching
     /// </summary>
     public static Tensor GateTargets(Tensor melLengths, int maxFrames)
     {
-        using var range = arange(maxFrames, dtype: ScalarType.Int64, device: melLengths.device);
-        using var last = melLengths.to_type(ScalarType.Int64).sub(1).unsqueeze(1);
+        using var range = Masks.Range(maxFrames, ScalarType.Int64, melLengths.device);
+        using var last = melLengths.to_type(ScalarType.Int64).sub(Scalars.OneInt64).unsqueeze(1);
         using var ge = range.unsqueeze(0).ge(last);
         return ge.to_type(ScalarType.Float32);
     }

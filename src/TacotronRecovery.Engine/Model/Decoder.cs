@@ -62,7 +62,7 @@ public sealed class Decoder : nn.Module
         // Prenet over all steps, then its share of the attention LSTM's input projection (plus both biases) at once.
         var pre = prenet.call(inputs); // [Tdec, B, P]
         var wih = attention_rnn.weight_ih!;
-        var preGates = addmm(attention_rnn.bias_ih!.add(attention_rnn.bias_hh!), pre.reshape(tDec * b, p), wih.narrow(1, 0, p).t(), 1, 1)
+        var preGates = addmm(attention_rnn.bias_ih!.add(attention_rnn.bias_hh!, Scalars.One), pre.reshape(tDec * b, p), wih.narrow(1, 0, p).t(), 1, 1)
             .view(tDec, b, -1);
 
         // The attention recurrence (attention LSTM and attention) does not depend on the decoder LSTM: it runs alone.
@@ -74,7 +74,7 @@ public sealed class Decoder : nn.Module
 
         // The decoder LSTM: its input projection for all steps in one matrix product, then its recurrence.
         var decoderInput = cat(new[] { attentionHidden, context }, 2).view(tDec * b, -1);
-        var inputGates = addmm(decoder_rnn.bias_ih!.add(decoder_rnn.bias_hh!), decoderInput, decoder_rnn.weight_ih!.t(), 1, 1)
+        var inputGates = addmm(decoder_rnn.bias_ih!.add(decoder_rnn.bias_hh!, Scalars.One), decoderInput, decoder_rnn.weight_ih!.t(), 1, 1)
             .view(tDec, b, -1);
         var hidden = LstmRecurrence.Apply(inputGates, decoder_rnn.weight_hh!,
             DropoutMasks(tDec, b, _o.DecoderRnnDim, _o.PDecoderDropout, memory));
@@ -94,7 +94,8 @@ public sealed class Decoder : nn.Module
     {
         if (!training || p <= 0) return null;
         using var keep = empty(new[] { steps, b, h }, dtype: like.dtype, device: like.device).bernoulli_(1 - p);
-        return keep.div(1 - p).unbind(0);
+        using var scale = (1 - p).ToScalar();
+        return keep.div(scale).unbind(0);
     }
 
     /// <summary>The plain step-by-step path (LSTMCell modules, per-step prenet and projections), as the reference.</summary>
@@ -246,7 +247,7 @@ public sealed class Decoder : nn.Module
             _ah = F.dropout(_ah, o.PAttentionDropout, _d.training);
             (_context, var w) = _d.attention_layer.Step(_ah, _memory, _processedMemory, Weights, _cumulative, _padMask);
             Weights = w;
-            _cumulative = _cumulative + w;
+            _cumulative = _cumulative.add(w, Scalars.One);
             (_dh, _dc) = _d.decoder_rnn.call(cat(new[] { _ah, _context }, -1), (_dh, _dc));
             _dh = F.dropout(_dh, o.PDecoderDropout, _d.training);
             return cat(new[] { _dh, _context }, 1);

@@ -36,7 +36,7 @@ internal static class LstmCell
         g[1].copy_(f).mul_(f.neg().add_(Scalars.One, Scalars.One)).mul_(c);
         g[2].copy_(cand).mul_(cand).neg_().add_(Scalars.One, Scalars.One).mul_(i);
         g[3].copy_(o).mul_(o.neg().add_(Scalars.One, Scalars.One)).mul_(tanhC);
-        var cellFactor = tanhC.square().neg_().add_(Scalars.One, Scalars.One).mul_(o);
+        var cellFactor = tanhC.pow(Scalars.Two).neg_().add_(Scalars.One, Scalars.One).mul_(o);
         return (h, c2, new Saved(gates, cellFactor, f));
     }
 
@@ -293,7 +293,7 @@ internal sealed class AttentionRecurrence
 
             var dEnergy = dw.sub_(dw.mul(s.Weights).sum(1, keepdim: true)).mul_(s.Weights).view(b * n); // softmax
             dV.addmv_(s.Tanh.t(), dEnergy);
-            var dPre = s.Tanh.square().neg_().add_(Scalars.One, Scalars.One).mul_(_v).mul_(dEnergy.unsqueeze(1)); // [B·N, A]
+            var dPre = s.Tanh.pow(Scalars.Two).neg_().add_(Scalars.One, Scalars.One).mul_(_v).mul_(dEnergy.unsqueeze(1)); // [B·N, A]
             dProcessed.add_(dPre, Scalars.One);
             dLocation.addmm_(dPre.t(), s.Windows);
             var dQuery = dPre.view(b, n, a).sum(1); // [B, A]

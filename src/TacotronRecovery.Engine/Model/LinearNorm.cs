@@ -74,7 +74,7 @@ public sealed class ConvNorm : nn.Module<Tensor, Tensor>
     public static Sequential WithBatchNorm(long inChannels, long outChannels, long kernelSize, double gain) =>
         nn.Sequential(
             ("0", (nn.Module<Tensor, Tensor>)new ConvNorm("conv", inChannels, outChannels, kernelSize, gain: gain)),
-            ("1", nn.BatchNorm1d(outChannels)));
+            ("1", new BatchNorm1d(outChannels)));
 
     /// <summary>Xavier-uniform weight with the layer's gain; bias uniform(±1/√fan_in) as PyTorch's default.</summary>
     public void ResetParameters()

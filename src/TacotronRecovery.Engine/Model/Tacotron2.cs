@@ -141,9 +141,9 @@ public sealed class Tacotron2 : nn.Module
         var valid = Masks.Valid(melLengths, mel.shape[2]); // [B, T]
         var frameMask = valid.unsqueeze(1).to_type(mel.dtype); // [B, 1, T]
         var melMasked = mel.mul(frameMask);
-        var post = melMasked.add(postnet.call(melMasked, frameMask)).mul(frameMask);
+        var post = melMasked.add(postnet.call(melMasked, frameMask), Scalars.One).mul(frameMask);
         var r = Options.NFramesPerStep;
-        var gate = (r == 1 ? gateSteps : gateSteps.repeat_interleave(r, 1)).masked_fill(valid.logical_not(), 1e3);
+        var gate = (r == 1 ? gateSteps : gateSteps.repeat_interleave(r, 1)).masked_fill(valid.logical_not(), Scalars.GatePadLogit);
         return (melMasked, post, gate);
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -47,18 +48,20 @@ public sealed class Tacotron2Loss
         var padFrames = Masks.Valid(melLengths, frames).logical_not(); // [B, T]
         var validFrames = melLengths.sum().to_type(ScalarType.Float32);
         var padCells = padFrames.unsqueeze(1);
-        var melCount = validFrames.mul(nMels);
+        using var nMelsScalar = nMels.ToScalar();
+        var melCount = validFrames.mul(nMelsScalar);
 
-        var mel = output.MelOutputs.sub(melTargets).square().masked_fill(padCells, 0).sum().div(melCount);
-        var post = output.MelOutputsPostnet.sub(melTargets).square().masked_fill(padCells, 0).sum().div(melCount);
+        var mel = output.MelOutputs.sub(melTargets).pow(Scalars.Two).masked_fill(padCells, Scalars.Zero).sum().div(melCount);
+        var post = output.MelOutputsPostnet.sub(melTargets).pow(Scalars.Two).masked_fill(padCells, Scalars.Zero).sum().div(melCount);
 
         using var posWeight = tensor(new[] { (float)_posWeight });
         var bce = F.binary_cross_entropy_with_logits(output.GateOutputs, gateTargets, reduction: nn.Reduction.None,
             pos_weights: posWeight);
-        var gate = bce.masked_fill(padFrames, 0).sum().div(validFrames);
+        var gate = bce.masked_fill(padFrames, Scalars.Zero).sum().div(validFrames);
 
         var guided = GuidedAttention(output.Alignments, melLengths, textLengths, framesPerStep);
-        var total = mel.add(post).add(gate).add(guided.mul(guidedAttentionWeight));
+        using var gaWeight = guidedAttentionWeight.ToScalar();
+        var total = mel.add(post, Scalars.One).add(gate, Scalars.One).add(guided.mul(gaWeight), Scalars.One);
         return new LossComponents(mel, post, gate, guided, total);
     }
 
@@ -66,15 +69,18 @@ public sealed class Tacotron2Loss
     public Tensor GuidedAttention(Tensor alignments, Tensor melLengths, Tensor textLengths, int framesPerStep)
     {
         long tDec = alignments.shape[1], n = alignments.shape[2];
-        var steps = melLengths.to_type(ScalarType.Int64).add(framesPerStep - 1).div(framesPerStep, rounding_mode: RoundingMode.floor);
+        using var r = framesPerStep.ToScalar();
+        using var rMinusOne = (framesPerStep - 1).ToScalar();
+        var steps = melLengths.to_type(ScalarType.Int64).add(rMinusOne, Scalars.OneInt64).div(r, rounding_mode: RoundingMode.floor);
         var tokens = textLengths.to_type(ScalarType.Int64);
         var validSteps = Masks.Valid(steps, tDec).unsqueeze(2); // [B, Tdec, 1]
         var validTokens = Masks.Valid(tokens, n).unsqueeze(1); // [B, 1, N]
         var cells = validSteps.logical_and(validTokens);
-        var t = arange(tDec, dtype: ScalarType.Float32).view(1, -1, 1).div(steps.to_type(ScalarType.Float32).view(-1, 1, 1));
-        var x = arange(n, dtype: ScalarType.Float32).view(1, 1, -1).div(tokens.to_type(ScalarType.Float32).view(-1, 1, 1));
-        var w = x.sub(t).square().div(-2 * _sigma * _sigma).exp().neg().add(1); // [B, Tdec, N]
+        var t = Masks.Range(tDec, ScalarType.Float32).view(1, -1, 1).div(steps.to_type(ScalarType.Float32).view(-1, 1, 1));
+        var x = Masks.Range(n, ScalarType.Float32).view(1, 1, -1).div(tokens.to_type(ScalarType.Float32).view(-1, 1, 1));
+        using var divisor = (-2 * _sigma * _sigma).ToScalar();
+        var w = x.sub(t).pow(Scalars.Two).div(divisor).exp().neg().add(Scalars.One, Scalars.One); // [B, Tdec, N]
         var count = cells.sum().to_type(ScalarType.Float32);
-        return alignments.mul(w).masked_fill(cells.logical_not(), 0).sum().div(count);
+        return alignments.mul(w).masked_fill(cells.logical_not(), Scalars.Zero).sum().div(count);
     }
 }

@@ -47,7 +47,7 @@ public static class TorchRuntime
         try
         {
             using var a = torch.ones(2, 2);
-            var sum = (a + a).sum().item<float>();
+            var sum = a.add(a, Model.Scalars.One).sum().item<float>();
             if (sum != 8f) throw new InvalidOperationException("libtorch computed a wrong sum.");
             var devices = new List<string>();
             bool cudaOk = cuda.is_available();

@@ -70,9 +70,7 @@ public sealed class Trainer : IDisposable
         _model.to(device);
         _parameters = _model.parameters().ToArray();
         var t = config.Training;
-        _optimizer = t.Optimizer == "adamw"
-            ? torch.optim.AdamW(_parameters, t.LearningRate, weight_decay: t.WeightDecay)
-            : torch.optim.Adam(_parameters, t.LearningRate, weight_decay: t.WeightDecay);
+        _optimizer = Optimizers.Create(t.Optimizer, _parameters, t.LearningRate, t.WeightDecay);
         _loss = new Tacotron2Loss(t.GatePosWeight, config.GuidedAttention.Sigma);
         _controller = new RecoveryController(config.Recovery, config.Training, config.GuidedAttention);
         _sampler = new BatchSampler(train.Select(e => e.Mel.Frames).ToArray(), t.BatchSize, t.Seed);
@@ -267,11 +265,13 @@ public sealed class Trainer : IDisposable
     private static LossComponents InjectNaN(LossComponents c, string component, double gaWeight)
     {
         var nan = torch.tensor(float.NaN);
-        var mel = component == "mel" ? c.Mel + nan : c.Mel;
-        var post = component == "mel_postnet" ? c.MelPostnet + nan : c.MelPostnet;
-        var gate = component == "gate" ? c.Gate + nan : c.Gate;
-        var ga = component == "guided_attention" ? c.GuidedAttention + nan : c.GuidedAttention;
-        return new LossComponents(mel, post, gate, ga, mel + post + gate + gaWeight * ga);
+        var one = Scalars.One;
+        var mel = component == "mel" ? c.Mel.add(nan, one) : c.Mel;
+        var post = component == "mel_postnet" ? c.MelPostnet.add(nan, one) : c.MelPostnet;
+        var gate = component == "gate" ? c.Gate.add(nan, one) : c.Gate;
+        var ga = component == "guided_attention" ? c.GuidedAttention.add(nan, one) : c.GuidedAttention;
+        using var weight = gaWeight.ToScalar();
+        return new LossComponents(mel, post, gate, ga, mel.add(post, one).add(gate, one).add(ga.mul(weight), one));
     }
 
     private void Apply(RecoveryDecision d)
@@ -355,7 +355,7 @@ public sealed class Trainer : IDisposable
             var p = _pending[0];
             _pending.RemoveAt(0);
             if (!File.Exists(p.Path)) continue;
-            _checkpoints.Record(p.Path, p.Step, true, p.Loss, p.Diagonality, p.GateAccuracy);
+            _checkpoints.Record(p.Path, p.Step, true, p.Loss, p.Diagonality, p.GateAccuracy, _pending.Select(x => x.Path));
             _sink.Event(Event(EventCodes.CheckpointConfirmed, EventSeverity.Info,
                 $"Checkpoint {System.IO.Path.GetFileName(p.Path)} confirmed good after {Step - p.Step} healthy steps.", new JsonObject { ["path"] = p.Path }));
         }
@@ -386,8 +386,8 @@ public sealed class Trainer : IDisposable
         CheckpointFile.Write(path, meta, _model, _optimizer);
         var latest = LatestAlignment;
         bool pending = good && confirmLater;
-        var entry = _checkpoints.Record(path, Step, good && !pending, _lastLoss, latest?.Diagonality, latest?.GateAccuracy);
         if (pending) _pending.Add((Step, path, _lastLoss, latest?.Diagonality, latest?.GateAccuracy));
+        var entry = _checkpoints.Record(path, Step, good && !pending, _lastLoss, latest?.Diagonality, latest?.GateAccuracy, _pending.Select(x => x.Path));
         _sink.Event(Event(EventCodes.CheckpointSaved, EventSeverity.Info,
             $"Checkpoint {System.IO.Path.GetFileName(path)} saved ({reason}; {(pending ? "good once confirmed" : good ? "good" : "not good")}).",
             new JsonObject { ["path"] = path, ["good"] = good, ["well_aligned"] = entry.WellAligned, ["reason"] = reason }));

@@ -107,6 +107,20 @@ public class CheckpointManifestTests
     }
 
     [Fact]
+    public void PlanPrune_PendingConfirmation_KeepsThem()
+    {
+        // Checkpoints waiting to be confirmed Good must outlive keep-N, or none is ever confirmed when they come faster
+        // than the confirmation window (every restart then went back to step 0).
+        using var dir = new TempDir();
+        var m = new CheckpointManifest(dir.File("manifest.json"));
+        m.AddOrUpdate(E(0, true, 2.0, 0.2));
+        for (int s = 2; s <= 10; s += 2) m.AddOrUpdate(E(s, false, 1.0, 0.2));
+        Assert.Equal(new[] { 2, 4, 6 }, m.PlanPrune(keep: 2).Select(e => e.Step));
+        var pending = m.Entries.Where(e => e.Step is 4 or 6).Select(e => e.File);
+        Assert.Equal(new[] { 2 }, m.PlanPrune(keep: 2, alsoKeep: pending).Select(e => e.Step));
+    }
+
+    [Fact]
     public void Prune_DeletesFilesAndSavesManifest()
     {
         using var dir = new TempDir();
