@@ -87,7 +87,7 @@ public sealed class RecoveryMonitor
     {
         _diagnosis ??= engineFailure;
         var good = CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Path;
-        return _tracker.Result(good, _decisions, _tracker.IsDone ? null : _diagnosis ?? $"The Done targets were not met within {_maxSteps} steps.");
+        return _tracker.Result(good, _decisions, _tracker.IsDone ? null : _diagnosis ?? $"Step budget of {_maxSteps} spent");
     }
 }
 
