@@ -25,7 +25,7 @@ public sealed record DiagnosticInput(string Id, string Text, int[]? TokenIds = n
 /// <param name="Tokens">Input tokens.</param>
 /// <param name="TrueFrames">Frames of the reference audio (null for free text).</param>
 /// <param name="PredictedFrames">Frames generated until the gate fired (the step limit when it never did).</param>
-/// <param name="HitMaxSteps">True when the gate never fired within the decoder step limit.</param>
+/// <param name="HitMaxSteps">True when neither the gate nor the stall detector ended the synthesis within the decoder step limit.</param>
 /// <param name="Score">Alignment metrics of the free-running attention (see <see cref="AlignmentScorer"/>).</param>
 /// <param name="StopCorrect">
 /// <see cref="GateMetrics.StopsCorrectly"/> in decoder steps: stopped within ±max(3 steps, 5 %) of the true end with
@@ -33,8 +33,10 @@ public sealed record DiagnosticInput(string Id, string Text, int[]? TokenIds = n
 /// </param>
 /// <param name="Alignment">The attention matrix, row-major [<paramref name="AlignmentSteps"/>, <paramref name="Tokens"/>].</param>
 /// <param name="AlignmentSteps">Decoder steps in <paramref name="Alignment"/>.</param>
+/// <param name="StoppedBy">What ended the synthesis: the gate, the stall detector (attention resting at the last tokens,
+/// <see cref="AttentionStall"/>; PredictedFrames is then its estimated end) or the step limit.</param>
 public sealed record UtteranceDiagnosis(string Id, string Text, int Tokens, int? TrueFrames, int PredictedFrames, bool HitMaxSteps,
-    AlignmentScore Score, bool? StopCorrect, float[] Alignment, int AlignmentSteps);
+    AlignmentScore Score, bool? StopCorrect, float[] Alignment, int AlignmentSteps, StopReason StoppedBy = StopReason.Gate);
 
 /// <summary>
 /// Per-utterance attention diagnostics of a checkpoint: each sentence is synthesised free-running (no teacher forcing,
@@ -107,7 +109,7 @@ public sealed class AttentionDiagnostics : IDisposable
             int trueSteps = (trueFrames + r - 1) / r;
             stop = GateMetrics.StopsCorrectly(hit ? null : steps, trueSteps, score.ReachedEnd);
         }
-        return new UtteranceDiagnosis(input.Id, input.Text, ids.Length, input.TrueFrames, frames, hit, score, stop, plot, steps);
+        return new UtteranceDiagnosis(input.Id, input.Text, ids.Length, input.TrueFrames, frames, hit, score, stop, plot, steps, result.StoppedBy[0]);
     }
 
     /// <summary>Diagnoses each sentence in turn (lazily, so results can be streamed).</summary>

@@ -27,7 +27,7 @@ public static class SynthesizeVerb
             data = new
             {
                 r.Text, Path = Path.GetFullPath(output), Plot = plot is null ? null : Path.GetFullPath(plot), r.Tokens, r.Frames,
-                DurationSeconds = r.Audio.Length / (double)r.SampleRate, r.HitMaxSteps, r.Diagonality, r.Seconds,
+                DurationSeconds = r.Audio.Length / (double)r.SampleRate, r.HitMaxSteps, StoppedBy = r.StoppedBy.ToString(), r.Diagonality, r.Seconds,
             },
         }, RunJson.Options));
         return ExitCodes.Ok;
