@@ -32,4 +32,9 @@ public sealed record AlignmentMetrics
     public double Quality { get; init; }
     /// <summary>Share of utterances whose attention reached the last tokens long before the audio ended and stayed there (end-of-sentence stall), when measured.</summary>
     public double? EndStallRate { get; init; }
+    /// <summary>
+    /// Free-running: share of sentences the stall detector ended (the gate did not fire while the attention rested at the
+    /// last tokens; <see cref="Health.StopReason.Stall"/>), when measured.
+    /// </summary>
+    public double? StallRate { get; init; }
 }
