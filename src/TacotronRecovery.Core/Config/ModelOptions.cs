@@ -68,6 +68,11 @@ public sealed record ModelOptions
     /// ends the utterance (TacotronRecovery.Core.Health.AttentionStall); 0 turns it off.
     /// </summary>
     public int StallSteps { get; init; } = 40;
+    /// <summary>
+    /// Train the gate on a detached input (Mozilla/Coqui TTS's <c>separate_stopnet</c>): the gate loss trains the gate layer
+    /// only and sends no gradient into the decoder and attention, so a heavily weighted gate cannot slow the alignment.
+    /// </summary>
+    public bool SeparateGate { get; init; }
 
     /// <summary>The named preset: nvidia (reference, 28.2 M parameters), small (benchmark protocol) or demo.</summary>
     public static ModelOptions ForPreset(string name) => name.ToLowerInvariant() switch

@@ -82,7 +82,7 @@ public sealed class Decoder : nn.Module
 
         var dhc = cat(new[] { hidden, context }, 2); // [Tdec, B, Hd + E]
         var proj = linear_projection.call(dhc); // [Tdec, B, M r]
-        var gate = gate_layer.call(dhc).squeeze(2).t(); // [B, Tdec]
+        var gate = gate_layer.call(_o.SeparateGate ? dhc.detach() : dhc).squeeze(2).t(); // [B, Tdec]
         var mel = proj.transpose(0, 1).reshape(b, tDec * _o.NFramesPerStep, _o.NMelChannels).transpose(1, 2);
         return (mel, gate, alignments);
     }
@@ -110,7 +110,7 @@ public sealed class Decoder : nn.Module
         {
             var dhc = s.Step(prenet.call(inputs[t]));
             outs.Add(linear_projection.call(dhc));
-            gates.Add(gate_layer.call(dhc).squeeze(1));
+            gates.Add(gate_layer.call(_o.SeparateGate ? dhc.detach() : dhc).squeeze(1));
             aligns.Add(s.Weights);
         }
 

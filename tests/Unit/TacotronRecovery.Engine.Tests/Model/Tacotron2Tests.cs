@@ -191,6 +191,25 @@ public class Tacotron2Tests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Forward_SeparateGate_GateLossTrainsTheGateLayerOnly(bool separate)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(8);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(2) with { SeparateGate = separate });
+        model.train();
+        var x = ModelTestData.Make(model.Options, new[] { 6, 4 }, new[] { 9, 6 });
+        ModelTestData.Loss(model, x).Gate.backward();
+        var grads = ModelTestData.Gradients(model);
+        Assert.Contains(grads["decoder.gate_layer.linear_layer.weight"], g => g != 0);
+        foreach (var name in new[] { "decoder.decoder_rnn.weight_hh", "decoder.attention_rnn.weight_ih", "embedding.weight" })
+        {
+            Assert.Equal(!separate, grads[name].Any(g => g != 0));
+        }
+    }
+
     [Fact]
     public void Infer_Batch_EqualsEachUtteranceAloneWithinItsLength()
     {
