@@ -325,7 +325,7 @@ public sealed class HealthAnalyzer
         {
             findings.Add(_synthesisStall.ToFinding(HealthCodes.SynthesisStall, _synthesisStallNow ? EventSeverity.Warning : EventSeverity.Info,
                 string.Create(inv, $"Free-running synthesis of held-out sentences was ended by the stall detector (the attention rested at the last tokens and the gate did not fire) at {_synthesisStall.Count} measurement(s) {_synthesisStall.Range} (latest {_lastSynthesisStallRate:P0} of the sentences)."),
-                "The gate has not learnt to stop: raise training.gate_pos_weight (20 measured best on the demo, docs/model.md, Gate) and train on; check that the audio is trimmed so that it ends where the text does. Until then inference ends such sentences at the estimated end of speech instead of babbling to the step limit."));
+                "The gate has not learnt to stop yet: train on (on the demo it learns once the attention has formed, docs/model.md, Gate); check that the audio is trimmed so that it ends where the text does; a gate_pos_weight of 5 (the demo's) makes the rare stop step count. Until then inference ends such sentences at the estimated end of speech instead of babbling to the step limit."));
         }
         if (_gate.Count > 0)
         {
