@@ -19,8 +19,11 @@ public sealed record UtteranceDiagnostics
     public int? TrueFrames { get; init; }
     /// <summary>Mel frames generated until the gate fired (the decoder step limit when it never fired).</summary>
     public int PredictedFrames { get; init; }
-    /// <summary>True when the gate never fired within the decoder step limit.</summary>
+    /// <summary>True when neither the gate nor the stall detector ended the synthesis within the decoder step limit.</summary>
     public bool HitMaxSteps { get; init; }
+    /// <summary>What ended the synthesis: Gate, Stall (the attention rested at the last tokens; PredictedFrames is then the
+    /// estimated end of speech) or StepLimit. See docs/model.md, Gate.</summary>
+    public string? StoppedBy { get; init; }
     /// <summary>Best-monotonic-path band mass, chance-corrected, times token coverage (0..1); see docs/metrics.md.</summary>
     public double Diagonality { get; init; }
     /// <summary>Mean over decoder steps of the largest attention weight (sharpness, 0..1).</summary>

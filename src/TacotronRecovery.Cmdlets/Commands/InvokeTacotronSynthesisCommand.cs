@@ -21,8 +21,11 @@ public sealed record SynthesisInfo
     public int Frames { get; init; }
     /// <summary>Audio length, seconds.</summary>
     public double DurationSeconds { get; init; }
-    /// <summary>True when the decoder hit its step limit (the gate never fired).</summary>
+    /// <summary>True when the decoder hit its step limit (neither the gate nor the stall detector ended it).</summary>
     public bool HitMaxSteps { get; init; }
+    /// <summary>What ended the synthesis: Gate, Stall (the attention rested at the last tokens; the audio ends at the
+    /// estimated end of speech) or StepLimit. See docs/model.md, Gate.</summary>
+    public string? StoppedBy { get; init; }
     /// <summary>Diagonality of the free-running alignment (0..1).</summary>
     public double Diagonality { get; init; }
     /// <summary>Synthesis time (model only), seconds.</summary>
@@ -79,6 +82,7 @@ public sealed class InvokeTacotronSynthesisCommand : PSCmdlet
         if (EngineVerb.Run(this, checkpoint, "SynthesisFailed", EngineEnvelope.Synthesis, TimeSpan.FromMinutes(10), args.ToArray()) is not { } data) return;
         var info = data.Deserialize<SynthesisInfo>(RunJson.Options)!;
         if (info.HitMaxSteps) WriteWarning($"The decoder hit its step limit: the gate never fired for \"{Text}\". The model may need more training.");
+        else if (info.StoppedBy == "Stall") WriteWarning($"The gate did not fire for \"{Text}\": the stall detector ended the synthesis where the attention came to rest at the last tokens. The model may need more training.");
         WriteObject(info);
     }
 }

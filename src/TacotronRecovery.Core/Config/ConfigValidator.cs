@@ -72,6 +72,8 @@ public static partial class ConfigValidator
         Dropout("model.p_decoder_dropout", m.PDecoderDropout);
         Dropout("model.postnet_dropout", m.PostnetDropout);
         if (!(m.GateThreshold > 0 && m.GateThreshold < 1)) Fail("model.gate_threshold", $"must be in (0, 1) (got {m.GateThreshold})");
+        if (!(m.MaxFramesPerToken >= 0) || double.IsInfinity(m.MaxFramesPerToken)) Fail("model.max_frames_per_token", $"must be 0 (off) or a positive number (got {m.MaxFramesPerToken})");
+        AtLeast("model.stall_steps", m.StallSteps, 0);
         if (m.NMelChannels != d.NMelChannels) Fail("model.n_mel_channels", $"must equal data.n_mel_channels ({d.NMelChannels}) (got {m.NMelChannels})");
 
         var t = c.Training;

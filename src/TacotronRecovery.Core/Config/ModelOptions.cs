@@ -57,6 +57,22 @@ public sealed record ModelOptions
     public double GateThreshold { get; init; } = 0.5;
     /// <summary>Free-running inference: decoder step limit (reported when hit).</summary>
     public int MaxDecoderSteps { get; init; } = 1000;
+    /// <summary>
+    /// Free-running inference: an utterance of N tokens gets at most ⌈this·N / r⌉ decoder steps (within
+    /// <see cref="MaxDecoderSteps"/>); 0 turns the text-relative limit off. 10 (ESPnet's maxlenratio) is about twice the
+    /// frames per character of ordinary English speech (the demo corpus: 2.9–5.4, median 3.9).
+    /// </summary>
+    public double MaxFramesPerToken { get; init; } = 10;
+    /// <summary>
+    /// Free-running inference: decoder steps the attention may rest at the last two tokens before the stall detector
+    /// ends the utterance (TacotronRecovery.Core.Health.AttentionStall); 0 turns it off.
+    /// </summary>
+    public int StallSteps { get; init; } = 40;
+    /// <summary>
+    /// Train the gate on a detached input (Mozilla/Coqui TTS's <c>separate_stopnet</c>): the gate loss trains the gate layer
+    /// only and sends no gradient into the decoder and attention, so a heavily weighted gate cannot slow the alignment.
+    /// </summary>
+    public bool SeparateGate { get; init; }
 
     /// <summary>The named preset: nvidia (reference, 28.2 M parameters), small (benchmark protocol) or demo.</summary>
     public static ModelOptions ForPreset(string name) => name.ToLowerInvariant() switch
@@ -72,7 +88,7 @@ public sealed record ModelOptions
             Preset = "demo", SymbolsEmbeddingDim = 128, EncoderEmbeddingDim = 128, EncoderNConvolutions = 2,
             AttentionRnnDim = 256, DecoderRnnDim = 256, PrenetDim = 128, AttentionDim = 64,
             AttentionLocationNFilters = 16, AttentionLocationKernelSize = 15, PostnetEmbeddingDim = 128,
-            PostnetNConvolutions = 3, NFramesPerStep = 2, MaxDecoderSteps = 400,
+            PostnetNConvolutions = 3, NFramesPerStep = 2, MaxDecoderSteps = 400, StallSteps = 20,
         },
         _ => throw new ArgumentException($"Unknown model preset '{name}': expected nvidia, small or demo.", nameof(name)),
     };

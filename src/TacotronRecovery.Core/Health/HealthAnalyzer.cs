@@ -41,7 +41,7 @@ public sealed class HealthAnalyzer
     private readonly int[] _nonFiniteByComponent = new int[LossNames.Length];
 
     private readonly Tracker _nonFiniteLoss = new(), _nonFiniteGrad = new(), _explosion = new(), _spike = new(),
-        _plateau = new(), _collapse = new(), _notForming = new(), _endStall = new(), _gate = new(), _stalled = new(), _skipsTracker = new();
+        _plateau = new(), _collapse = new(), _notForming = new(), _endStall = new(), _synthesisStall = new(), _gate = new(), _stalled = new(), _skipsTracker = new();
 
     private int _steps, _alignments, _firstStep = int.MaxValue, _lastStep = int.MinValue;
     private bool _lastLossNonFinite, _lastGradNonFinite;
@@ -61,8 +61,8 @@ public sealed class HealthAnalyzer
     private int _bestDiagonalityStep;
     private double _collapseFrom = double.NaN, _collapseLowest = double.NaN; // best before the first collapse hit; lowest hit
     private int _collapseFromStep;
-    private bool _lowNow, _fallingNow, _stallNow, _gateNow;
-    private double _lastStallRate;
+    private bool _lowNow, _fallingNow, _stallNow, _gateNow, _synthesisStallNow;
+    private double _lastStallRate, _lastSynthesisStallRate;
 
     /// <summary>An analyzer with the given thresholds (defaults when null).</summary>
     /// <param name="options">Detector thresholds.</param>
@@ -227,6 +227,13 @@ public sealed class HealthAnalyzer
             if (_stallNow) _endStall.Hit(a.Step);
         }
 
+        if (a.StallRate is { } stalled && a.Step >= _o.GateWarmupSteps)
+        {
+            _lastSynthesisStallRate = stalled;
+            _synthesisStallNow = stalled > 0;
+            if (_synthesisStallNow) _synthesisStall.Hit(a.Step);
+        }
+
         if (a.Step >= _o.GateWarmupSteps)
         {
             if (a.StopAccuracy is { } stop)
@@ -318,6 +325,12 @@ public sealed class HealthAnalyzer
             findings.Add(_endStall.ToFinding(HealthCodes.EndOfSentenceStall, _stallNow ? EventSeverity.Warning : EventSeverity.Info,
                 string.Create(inv, $"Attention reached the last tokens long before the audio ended and stayed there in ≥ {EndStallRateThreshold:P0} of utterances at {_endStall.Count} measurement(s) {_endStall.Range} (latest {_lastStallRate:P0})."),
                 "Trim trailing silence consistently (sox or a VAD) so audio ends when the text does; make sure every transcript ends with punctuation or an end-of-sequence token; raise the gate pos_weight (5–10) so the decoder learns to stop."));
+        }
+        if (_synthesisStall.Count > 0)
+        {
+            findings.Add(_synthesisStall.ToFinding(HealthCodes.SynthesisStall, _synthesisStallNow ? EventSeverity.Warning : EventSeverity.Info,
+                string.Create(inv, $"Free-running synthesis of held-out sentences was ended by the stall detector (the attention rested at the last tokens and the gate did not fire) at {_synthesisStall.Count} measurement(s) {_synthesisStall.Range} (latest {_lastSynthesisStallRate:P0} of the sentences)."),
+                "The gate has not learnt to stop yet: train on (on the demo it learns once the attention has formed, docs/model.md, Gate); check that the audio is trimmed so that it ends where the text does; a gate_pos_weight of 5 (the demo's) makes the rare stop step count. Until then inference ends such sentences at the estimated end of speech instead of babbling to the step limit."));
         }
         if (_gate.Count > 0)
         {

@@ -98,6 +98,8 @@ public static class HealthCodes
     public const string EndOfSentenceStall = nameof(EndOfSentenceStall);
     /// <summary>The gate never fires after gate warm-up.</summary>
     public const string GateNeverFires = nameof(GateNeverFires);
+    /// <summary>Free-running synthesis was ended by the stall detector: the gate did not fire at the end of the text.</summary>
+    public const string SynthesisStall = nameof(SynthesisStall);
     /// <summary>The effective learning rate is too small for updates to matter.</summary>
     public const string StalledLearner = nameof(StalledLearner);
     /// <summary>Many optimizer steps were skipped within the skip window.</summary>

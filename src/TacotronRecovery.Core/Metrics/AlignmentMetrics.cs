@@ -59,4 +59,9 @@ public sealed record AlignmentMetrics
     public int? StepLimitHits { get; init; }
     /// <summary>Validation: mean mel cepstral distortion with DTW against the recordings, dB (from our log mel; docs/metrics.md).</summary>
     public double? McdDtw { get; init; }
+    /// <summary>
+    /// Free-running: share of sentences the stall detector ended (the gate did not fire while the attention rested at the
+    /// last tokens; <see cref="Health.StopReason.Stall"/>), when measured.
+    /// </summary>
+    public double? StallRate { get; init; }
 }

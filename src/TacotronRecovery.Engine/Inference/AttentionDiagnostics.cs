@@ -26,7 +26,7 @@ public sealed record DiagnosticInput(string Id, string Text, int[]? TokenIds = n
 /// <param name="Tokens">Input tokens.</param>
 /// <param name="TrueFrames">Frames of the reference audio (null for free text).</param>
 /// <param name="PredictedFrames">Frames generated until the gate fired (the step limit when it never did).</param>
-/// <param name="HitMaxSteps">True when the gate never fired within the decoder step limit.</param>
+/// <param name="HitMaxSteps">True when neither the gate nor the stall detector ended the synthesis within the decoder step limit.</param>
 /// <param name="Score">Alignment metrics of the free-running attention (see <see cref="AlignmentScorer"/>).</param>
 /// <param name="StopCorrect">
 /// <see cref="GateMetrics.StopsCorrectly"/> in decoder steps: stopped within ±max(3 steps, 5 %) of the true end with
@@ -34,12 +34,15 @@ public sealed record DiagnosticInput(string Id, string Text, int[]? TokenIds = n
 /// </param>
 /// <param name="Alignment">The attention matrix, row-major [<paramref name="AlignmentSteps"/>, <paramref name="Tokens"/>].</param>
 /// <param name="AlignmentSteps">Decoder steps in <paramref name="Alignment"/>.</param>
-/// <param name="LengthWithin10">Ended (gate fired) within ±10 % of the true length in frames (<see cref="GateMetrics.LengthWithin"/>); null for free text.</param>
+/// <param name="LengthWithin10">The gate ended it within ±10 % of the true length in frames (<see cref="GateMetrics.LengthWithin"/>;
+/// a sentence the stall detector or the step limit ended is not within); null for free text.</param>
 /// <param name="McdDtw">MCD-DTW (dB) of the predicted mel (after the postnet) against the recording's; null without a reference.</param>
 /// <param name="GateLogits">Gate logit of each generated decoder step.</param>
+/// <param name="StoppedBy">What ended the synthesis: the gate, the stall detector (attention resting at the last tokens,
+/// <see cref="AttentionStall"/>; PredictedFrames is then its estimated end) or the step limit.</param>
 public sealed record UtteranceDiagnosis(string Id, string Text, int Tokens, int? TrueFrames, int PredictedFrames, bool HitMaxSteps,
     AlignmentScore Score, bool? StopCorrect, float[] Alignment, int AlignmentSteps, bool? LengthWithin10 = null, double? McdDtw = null,
-    float[]? GateLogits = null);
+    float[]? GateLogits = null, StopReason StoppedBy = StopReason.Gate);
 
 /// <summary>
 /// Per-utterance attention diagnostics of a checkpoint: each sentence is synthesised free-running (no teacher forcing,
@@ -96,7 +99,22 @@ public sealed class AttentionDiagnostics : IDisposable
         var device = _model.parameters().First().device;
         var text = tensor(ids.Select(i => (long)i).ToArray(), new long[] { 1, ids.Length }).to(device);
         var lengths = tensor(new long[] { ids.Length }).to(device);
-        var result = _model.Infer(text, lengths);
+        // The prenet's dropout stays on at inference (as in the reference), so each decode samples. Seeding it from the
+        // sentence id makes a diagnosis a function of the checkpoint and the sentence: validation in the engine and
+        // Get-AttentionDiagnostics on the same checkpoint give the same figures, and a verdict cannot flip between
+        // decodes. The caller's random stream is restored.
+        var rngState = random.get_rng_state();
+        Tacotron2Inference result;
+        try
+        {
+            random.manual_seed(SeedOf(input.Id));
+            result = _model.Infer(text, lengths);
+        }
+        finally
+        {
+            random.set_rng_state(rngState);
+            rngState.Dispose();
+        }
         int frames = result.Lengths[0];
         bool hit = result.HitMaxSteps[0];
 
@@ -110,8 +128,8 @@ public sealed class AttentionDiagnostics : IDisposable
         if (input.TrueFrames is int trueFrames)
         {
             int trueSteps = (trueFrames + r - 1) / r;
-            stop = GateMetrics.StopsCorrectly(hit ? null : steps, trueSteps, score.ReachedEnd);
-            within = GateMetrics.LengthWithin(hit ? null : frames, trueFrames);
+            stop = GateMetrics.StopsCorrectly(result.StoppedBy[0] == StopReason.Gate ? steps : null, trueSteps, score.ReachedEnd);
+            within = GateMetrics.LengthWithin(result.StoppedBy[0] == StopReason.Gate ? frames : null, trueFrames);
         }
         // The gate is per decoder step, repeated over the r frames of the step.
         var gateFrames = result.GateOutputs.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
@@ -132,7 +150,15 @@ public sealed class AttentionDiagnostics : IDisposable
                 mcd = double.IsFinite(value) ? value : null;
             }
         }
-        return new UtteranceDiagnosis(input.Id, input.Text, ids.Length, input.TrueFrames, frames, hit, score, stop, plot, steps, within, mcd, gateLogits);
+        return new UtteranceDiagnosis(input.Id, input.Text, ids.Length, input.TrueFrames, frames, hit, score, stop, plot, steps, within, mcd, gateLogits, result.StoppedBy[0]);
+    }
+
+    /// <summary>A stable seed from a sentence id (FNV-1a of its UTF-8 bytes).</summary>
+    internal static long SeedOf(string id)
+    {
+        uint h = 2166136261;
+        foreach (byte c in System.Text.Encoding.UTF8.GetBytes(id)) h = (h ^ c) * 16777619;
+        return h;
     }
 
     /// <summary>Diagnoses each sentence in turn (lazily, so results can be streamed).</summary>

@@ -11,9 +11,10 @@ using static TorchSharp.torch;
 
 namespace TacotronRecovery.Engine.Inference;
 
-/// <summary>What one synthesis produced.</summary>
+/// <summary>What one synthesis produced. StoppedBy: the gate, the stall detector (attention resting at the last tokens; the
+/// audio ends where the detector estimated the speech ends) or the decoder step limit (then HitMaxSteps is true).</summary>
 public sealed record SynthesisResult(string Text, string CleanedText, int Tokens, int Frames, bool HitMaxSteps, double Seconds,
-    double Diagonality, float[] Alignment, int AlignmentSteps, Mel Mel, float[] Audio, int SampleRate);
+    double Diagonality, float[] Alignment, int AlignmentSteps, Mel Mel, float[] Audio, int SampleRate, StopReason StoppedBy = StopReason.Gate);
 
 /// <summary>Text → mel (free-running Tacotron 2) → waveform (Griffin-Lim), from one of our checkpoints.</summary>
 public sealed class Synthesizer : IDisposable
@@ -55,7 +56,7 @@ public sealed class Synthesizer : IDisposable
         var m = new Mel((int)mel.shape[0], frames, melData);
         var audio = GriffinLim.Reconstruct(m, _data, griffinLimIterations);
         return new SynthesisResult(text, encoded.CleanedText, encoded.Ids.Length, frames, result.HitMaxSteps[0], sw.Elapsed.TotalSeconds,
-            score.Diagonality, plot, steps, m, audio, _data.SampleRate);
+            score.Diagonality, plot, steps, m, audio, _data.SampleRate, result.StoppedBy[0]);
     }
 
     /// <inheritdoc />

@@ -80,7 +80,7 @@ public static partial class ModelShapeInference
 
     /// <summary>Labels the options with the preset whose dimensions they equal, else <c>nvidia</c> (the base the keys override).</summary>
     public static ModelOptions Name(ModelOptions o) => MatchingPreset(o) is { } name
-        ? o with { Preset = name, MaxDecoderSteps = ModelOptions.ForPreset(name).MaxDecoderSteps }
+        ? o with { Preset = name, MaxDecoderSteps = ModelOptions.ForPreset(name).MaxDecoderSteps, StallSteps = ModelOptions.ForPreset(name).StallSteps }
         : o with { Preset = "nvidia" };
 
     /// <summary>The preset whose dimensions <paramref name="o"/> has exactly, or null.</summary>

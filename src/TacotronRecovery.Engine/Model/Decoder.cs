@@ -1,4 +1,5 @@
 using TacotronRecovery.Core.Config;
+using TacotronRecovery.Core.Health;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -81,7 +82,7 @@ public sealed class Decoder : nn.Module
 
         var dhc = cat(new[] { hidden, context }, 2); // [Tdec, B, Hd + E]
         var proj = linear_projection.call(dhc); // [Tdec, B, M r]
-        var gate = gate_layer.call(dhc).squeeze(2).t(); // [B, Tdec]
+        var gate = gate_layer.call(_o.SeparateGate ? dhc.detach() : dhc).squeeze(2).t(); // [B, Tdec]
         var mel = proj.transpose(0, 1).reshape(b, tDec * _o.NFramesPerStep, _o.NMelChannels).transpose(1, 2);
         return (mel, gate, alignments);
     }
@@ -110,7 +111,7 @@ public sealed class Decoder : nn.Module
         {
             var dhc = s.Step(prenet.call(inputs[t]));
             outs.Add(linear_projection.call(dhc));
-            gates.Add(gate_layer.call(dhc).squeeze(1));
+            gates.Add(gate_layer.call(_o.SeparateGate ? dhc.detach() : dhc).squeeze(1));
             aligns.Add(s.Weights);
         }
 
@@ -119,14 +120,17 @@ public sealed class Decoder : nn.Module
     }
 
     /// <summary>
-    /// Free-running decoding for up to maxSteps; stops when every utterance's sigmoid(gate) exceeded the threshold once.
-    /// Returns mel [B, nMels, steps·r] (raw, unmasked), gate logits per step [B, steps], alignments [B, steps, N],
-    /// per-utterance lengths in frames and whether the utterance never stopped.
+    /// Free-running decoding. Utterance i ends at the first step whose sigmoid(gate) exceeds the threshold (Gate), when
+    /// its attention has rested at its last tokens for <paramref name="stallSteps"/> steps (Stall, see
+    /// <see cref="AttentionStall"/>; 0 turns the detector off), or after stepLimits[i] steps (StepLimit); decoding ends
+    /// when every utterance has ended. Returns mel [B, nMels, steps·r] (raw, unmasked), gate logits per step [B, steps],
+    /// alignments [B, steps, N], per-utterance lengths in frames and what ended each utterance.
     /// </summary>
-    public (Tensor Mel, Tensor Gate, Tensor Alignments, int[] Lengths, bool[] HitMaxSteps) Infer(Tensor memory,
-        Tensor memoryLengths, int maxSteps)
+    public (Tensor Mel, Tensor Gate, Tensor Alignments, int[] Lengths, StopReason[] StoppedBy) Infer(Tensor memory,
+        Tensor memoryLengths, int[] stepLimits, int stallSteps)
     {
         var b = (int)memory.shape[0];
+        if (stepLimits.Length != b) throw new ArgumentException($"{stepLimits.Length} step limits for {b} utterances.", nameof(stepLimits));
         long m = _o.NMelChannels, r = _o.NFramesPerStep;
         var s = new PlainState(this, memory, memoryLengths);
         var previous = zeros(b, m, dtype: memory.dtype, device: memory.device);
@@ -134,9 +138,13 @@ public sealed class Decoder : nn.Module
         var gates = new List<Tensor>();
         var aligns = new List<Tensor>();
         var lengths = new int[b];
+        var stoppedBy = new StopReason[b];
         var done = new bool[b];
+        var tokens = memoryLengths.cpu().to_type(ScalarType.Int64).data<long>().ToArray();
+        var stalls = stallSteps > 0 ? tokens.Select(n => new AttentionStall((int)Math.Max(1, n), stallSteps)).ToArray() : null;
         var remaining = b;
         var threshold = _o.GateThreshold;
+        var maxSteps = stepLimits.Max();
         var steps = 0;
         while (steps < maxSteps && remaining > 0)
         {
@@ -148,30 +156,42 @@ public sealed class Decoder : nn.Module
             aligns.Add(s.Weights);
             previous = proj.narrow(1, (r - 1) * m, m);
             steps++;
-            var probabilities = gate.sigmoid().to_type(ScalarType.Float64).data<double>().ToArray();
+            var probabilities = gate.sigmoid().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            long[]? peaks = null;
+            if (stalls is not null)
+            {
+                using var argmax = s.Weights.argmax(1);
+                peaks = argmax.cpu().data<long>().ToArray();
+            }
+
             for (var i = 0; i < b; i++)
             {
-                if (!done[i] && probabilities[i] > threshold)
+                if (done[i]) continue;
+                if (probabilities[i] > threshold)
                 {
-                    done[i] = true;
-                    lengths[i] = (int)(steps * r);
-                    remaining--;
+                    End(i, StopReason.Gate, steps);
+                }
+                else if (stalls is not null && stalls[i].Observe((int)peaks![i]))
+                {
+                    End(i, StopReason.Stall, stalls[i].EstimatedEnd!.Value);
+                }
+                else if (steps >= stepLimits[i])
+                {
+                    End(i, StopReason.StepLimit, steps);
                 }
             }
         }
 
-        var hit = new bool[b];
-        for (var i = 0; i < b; i++)
-        {
-            if (!done[i])
-            {
-                hit[i] = true;
-                lengths[i] = (int)(steps * r);
-            }
-        }
-
         var mel = stack(outs).transpose(0, 1).reshape(b, steps * r, m).transpose(1, 2);
-        return (mel, stack(gates).t(), stack(aligns, 1), lengths, hit);
+        return (mel, stack(gates).t(), stack(aligns, 1), lengths, stoppedBy);
+
+        void End(int i, StopReason reason, int atStep)
+        {
+            done[i] = true;
+            stoppedBy[i] = reason;
+            lengths[i] = (int)(atStep * r);
+            remaining--;
+        }
     }
 
     /// <summary>Re-initialise attention_rnn (PyTorch's LSTMCell default) and attention_layer (reference Xavier).</summary>

@@ -1,4 +1,5 @@
 using TacotronRecovery.Core.Config;
+using TacotronRecovery.Core.Health;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,10 +16,16 @@ public sealed record Tacotron2Output(Tensor MelOutputs, Tensor MelOutputsPostnet
 /// <summary>
 /// Free-running outputs for T = (decoder steps run)·r frames: mels [B, nMels, T] zero beyond each length, gate logits
 /// [B, T] (per step, repeated over r frames), alignments [B, steps, N]; Lengths in frames (the step whose gate fired,
-/// included, times r); HitMaxSteps true where the gate never fired within the step limit (length = limit·r).
+/// included, times r; for a stall the estimated end, see <see cref="AttentionStall"/>); StoppedBy says what ended each
+/// utterance; HitMaxSteps is true where neither the gate nor the stall detector ended it within its step limit
+/// (length = limit·r).
 /// </summary>
 public sealed record Tacotron2Inference(Tensor MelOutputs, Tensor MelOutputsPostnet, Tensor GateOutputs, Tensor Alignments,
-    int[] Lengths, bool[] HitMaxSteps);
+    int[] Lengths, StopReason[] StoppedBy)
+{
+    /// <summary>Per utterance: ended by the decoder step limit (<see cref="StopReason.StepLimit"/>).</summary>
+    public bool[] HitMaxSteps { get; } = StoppedBy.Select(s => s == StopReason.StepLimit).ToArray();
+}
 
 /// <summary>
 /// Tacotron 2 (the NVIDIA reference architecture) with its state-dict keys: <c>embedding.weight</c>, <c>encoder.*</c>,
@@ -64,8 +71,10 @@ public sealed class Tacotron2 : nn.Module
 
     /// <summary>
     /// Free-running synthesis under no_grad in evaluation mode (the previous mode is restored). Batches are allowed; each
-    /// utterance stops at the first step with sigmoid(gate) &gt; <see cref="ModelOptions.GateThreshold"/>; decoding ends
-    /// when all stopped or after maxDecoderSteps (default <see cref="ModelOptions.MaxDecoderSteps"/>).
+    /// utterance ends at the first step with sigmoid(gate) &gt; <see cref="ModelOptions.GateThreshold"/> (Gate), when its
+    /// attention rests at its last tokens for <see cref="ModelOptions.StallSteps"/> steps (Stall), or at its step limit
+    /// (StepLimit): <see cref="StepLimit"/> of maxDecoderSteps (default <see cref="ModelOptions.MaxDecoderSteps"/>) and its
+    /// token count.
     /// </summary>
     public Tacotron2Inference Infer(Tensor text, Tensor textLengths, int? maxDecoderSteps = null)
     {
@@ -81,15 +90,29 @@ public sealed class Tacotron2 : nn.Module
         {
             using var _ = no_grad();
             var memory = Encode(text, textLengths);
-            var (mel, gateSteps, alignments, lengths, hit) = decoder.Infer(memory, textLengths, maxSteps);
+            var tokens = textLengths.cpu().to_type(ScalarType.Int64).data<long>().ToArray();
+            var limits = tokens.Select(n => StepLimit(Options, (int)n, maxSteps)).ToArray();
+            var (mel, gateSteps, alignments, lengths, stoppedBy) = decoder.Infer(memory, textLengths, limits, Options.StallSteps);
             var lengthTensor = tensor(lengths.Select(l => (long)l).ToArray(), dtype: ScalarType.Int64, device: mel.device);
             var (melMasked, post, gate) = Finish(mel, gateSteps, lengthTensor);
-            return new Tacotron2Inference(melMasked, post, gate, alignments, lengths, hit);
+            return new Tacotron2Inference(melMasked, post, gate, alignments, lengths, stoppedBy);
         }
         finally
         {
             train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// The decoder step limit of one utterance of <paramref name="tokens"/> tokens: <paramref name="maxDecoderSteps"/>, and
+    /// at most ⌈<see cref="ModelOptions.MaxFramesPerToken"/>·tokens / r⌉ steps when that option is above 0 (a babbling
+    /// model then stops after a few times the sentence's natural length instead of the global limit).
+    /// </summary>
+    public static int StepLimit(ModelOptions options, int tokens, int maxDecoderSteps)
+    {
+        if (options.MaxFramesPerToken <= 0) return maxDecoderSteps;
+        var relative = (int)Math.Ceiling(options.MaxFramesPerToken * Math.Max(1, tokens) / options.NFramesPerStep);
+        return Math.Clamp(relative, 1, maxDecoderSteps);
     }
 
     /// <summary>

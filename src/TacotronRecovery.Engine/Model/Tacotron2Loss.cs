@@ -9,7 +9,8 @@ public sealed record LossComponents(Tensor Mel, Tensor MelPostnet, Tensor Gate, 
 
 /// <summary>
 /// Tacotron 2 losses on valid cells only (padding never contributes a value or a gradient):
-/// Mel and MelPostnet = MSE over valid frames × mel bands; Gate = BCE with logits (positive weight) over valid frames;
+/// Mel and MelPostnet = MSE over valid frames × mel bands; Gate = BCE with logits (positive weight) over valid decoder
+/// steps (one logit per step; targets from <see cref="Batching.GateTargets"/>);
 /// GuidedAttention = mean over valid (decoder step, token) cells of A[t,n]·W[t,n], W = 1 − exp(−(n/N − t/T)²/2σ²),
 /// N the utterance's text length and T its decoder steps ⌈frames / r⌉.
 /// Total = Mel + MelPostnet + Gate + weight · GuidedAttention.
@@ -54,10 +55,18 @@ public sealed class Tacotron2Loss
         var mel = output.MelOutputs.sub(melTargets).pow(Scalars.Two).masked_fill(padCells, Scalars.Zero).sum().div(melCount);
         var post = output.MelOutputsPostnet.sub(melTargets).pow(Scalars.Two).masked_fill(padCells, Scalars.Zero).sum().div(melCount);
 
+        // The gate has one logit per decoder step (GateOutputs repeats it over the step's r frames): the loss is taken per
+        // step, on the step's first frame, whose target is the step's (Batching.GateTargets), over valid steps ⌈frames / r⌉.
+        var stepLogits = framesPerStep == 1 ? output.GateOutputs : output.GateOutputs.slice(1, 0, frames, framesPerStep);
+        var stepTargets = framesPerStep == 1 ? gateTargets : gateTargets.slice(1, 0, frames, framesPerStep);
+        using var rMinus1 = ((long)framesPerStep - 1).ToScalar();
+        using var r = ((long)framesPerStep).ToScalar();
+        var steps = framesPerStep == 1 ? melLengths : melLengths.to_type(ScalarType.Int64).add(rMinus1, Scalars.OneInt64).div(r, rounding_mode: RoundingMode.floor);
+        var padSteps = Masks.Valid(steps, stepLogits.shape[1]).logical_not();
         using var posWeight = tensor(new[] { (float)_posWeight });
-        var bce = F.binary_cross_entropy_with_logits(output.GateOutputs, gateTargets, reduction: nn.Reduction.None,
+        var bce = F.binary_cross_entropy_with_logits(stepLogits, stepTargets, reduction: nn.Reduction.None,
             pos_weights: posWeight);
-        var gate = bce.masked_fill(padFrames, Scalars.Zero).sum().div(validFrames);
+        var gate = bce.masked_fill(padSteps, Scalars.Zero).sum().div(steps.sum().to_type(ScalarType.Float32));
 
         var guided = GuidedAttention(output.Alignments, melLengths, textLengths, framesPerStep);
         using var gaWeight = guidedAttentionWeight.ToScalar();

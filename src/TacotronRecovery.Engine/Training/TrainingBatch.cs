@@ -1,4 +1,5 @@
 using TacotronRecovery.Core.Audio;
+using TacotronRecovery.Engine.Model;
 using static TorchSharp.torch;
 
 namespace TacotronRecovery.Engine.Training;
@@ -8,7 +9,8 @@ public sealed record TrainingExample(string Id, int[] TokenIds, Mel Mel);
 
 /// <summary>
 /// A padded batch on a device. Text padded with the pad id 0; mels padded with zeros to a multiple of the
-/// reduction factor; gate target 1 from the last valid frame on. Padding never reaches a loss (masks use lengths).
+/// reduction factor; gate target 1 from the first frame of the decoder step holding the last valid frame on
+/// (<see cref="Batching.GateTargets"/>). Padding never reaches a loss (masks use lengths).
 /// </summary>
 public sealed class TrainingBatch : IDisposable
 {
@@ -67,7 +69,7 @@ public sealed class TrainingBatch : IDisposable
             for (int n = 0; n < e.TokenIds.Length; n++) text[i * maxTokens + n] = e.TokenIds[n];
             for (int c = 0; c < channels; c++)
                 Array.Copy(e.Mel.Data, c * e.Mel.Frames, mels, (i * channels + c) * maxFrames, e.Mel.Frames);
-            for (int t = Math.Max(0, e.Mel.Frames - 1); t < maxFrames; t++) gate[i * maxFrames + t] = 1f;
+            for (int t = Batching.FirstStopFrame(e.Mel.Frames, framesPerStep); t < maxFrames; t++) gate[i * maxFrames + t] = 1f;
         }
         return new TrainingBatch(
             tensor(text, new long[] { b, maxTokens }, ScalarType.Int64).to(device),

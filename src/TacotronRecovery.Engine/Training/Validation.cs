@@ -75,6 +75,7 @@ public static class Validation
             Monotonicity = monotonicity,
             GateAccuracy = gate,
             EndStallRate = Share(d => d.Score.EndStall),
+            StallRate = Share(d => d.StoppedBy == StopReason.Stall),
             StopAccuracy = stop,
             LengthWithin10 = within,
             StepLimitHits = hits,

@@ -60,7 +60,7 @@ public static class DiagnoseVerb
             }
             Write(EngineEnvelope.Diagnosis, new
             {
-                d.Id, d.Text, d.Tokens, d.TrueFrames, d.PredictedFrames, d.HitMaxSteps,
+                d.Id, d.Text, d.Tokens, d.TrueFrames, d.PredictedFrames, d.HitMaxSteps, StoppedBy = d.StoppedBy.ToString(),
                 d.Score.Diagonality, d.Score.FocusRate, d.Score.Coverage, d.Score.Monotonicity, d.Score.ReachedEnd, d.Score.EndStall,
                 d.StopCorrect, d.LengthWithin10, d.McdDtw, Plot = plot, Checkpoint = checkpoint, diagnostics.Step,
             });

@@ -24,7 +24,7 @@ public static class SynthesizeVerb
         EngineEnvelope.Write(Console.Out, EngineEnvelope.Synthesis, new
         {
             r.Text, Path = Path.GetFullPath(output), Plot = plot is null ? null : Path.GetFullPath(plot), r.Tokens, r.Frames,
-            DurationSeconds = r.Audio.Length / (double)r.SampleRate, r.HitMaxSteps, r.Diagonality, r.Seconds,
+            DurationSeconds = r.Audio.Length / (double)r.SampleRate, r.HitMaxSteps, StoppedBy = r.StoppedBy.ToString(), r.Diagonality, r.Seconds,
         });
         return ExitCodes.Ok;
     }

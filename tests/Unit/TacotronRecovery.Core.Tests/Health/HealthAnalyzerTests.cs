@@ -252,6 +252,23 @@ public class HealthAnalyzerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void Analyze_ValidationStallRate_SynthesisStallWarningThenInfo()
+    {
+        // Free-running validation: a quarter of the sentences ended by the stall detector at 400 and 500, none at 600; a
+        // measurement before gate warm-up (300 steps) does not count.
+        AlignmentMetrics V(int step, double rate) => Align(step, 0.8, stop: 0.5, source: "validation") with { StallRate = rate };
+        var o = new HealthOptions { GateWarmupSteps = 300 };
+        var warm = HealthAnalyzer.Analyze(Array.Empty<StepMetrics>(), new[] { V(100, 0.5), V(400, 0.25), V(500, 0.25) }, o);
+        var f = Single(warm, HealthCodes.SynthesisStall);
+        Assert.Equal((400, 500, 2, EventSeverity.Warning), (f.FirstStep, f.LastStep, f.Count, f.Severity));
+        Assert.Contains("25 %", f.Evidence);
+        var cured = HealthAnalyzer.Analyze(Array.Empty<StepMetrics>(), new[] { V(400, 0.25), V(500, 0.25), V(600, 0) }, o);
+        Assert.Equal(EventSeverity.Info, Single(cured, HealthCodes.SynthesisStall).Severity);
+        var clean = HealthAnalyzer.Analyze(Array.Empty<StepMetrics>(), new[] { V(400, 0), V(500, 0) }, o);
+        Assert.DoesNotContain(clean.Findings, x => x.Code == HealthCodes.SynthesisStall);
+    }
+
+    [Fact]
     public void Analyze_CustomThresholds_Applied()
     {
         var steps = Healthy(1, 400);

@@ -51,7 +51,7 @@ internal static class ModelTestData
             tensor(textLengths.Select(x => (long)x).ToArray()),
             tensor(mel, new long[] { b, o.NMelChannels, t }),
             melLengthTensor,
-            Batching.GateTargets(melLengthTensor, t));
+            Batching.GateTargets(melLengthTensor, t, o.NFramesPerStep));
     }
 
     private static double Gaussian(Random g) =>

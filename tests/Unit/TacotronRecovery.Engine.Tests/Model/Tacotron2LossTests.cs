@@ -16,6 +16,32 @@ public class Tacotron2LossTests
     }
 
     [Fact]
+    public void GateTargets_R2_WholeLastStepIsOne()
+    {
+        using var scope = NewDisposeScope();
+        // Lengths 4 and 5 with r = 2: the last step holds frames 2–3 and 4–5; its every frame is 1, so the one logit
+        // of a step never gets targets 0 and 1 (the old rule gave frame 2 of length 4 a 0).
+        var g = Batching.GateTargets(tensor(new long[] { 4, 5 }), 6, 2);
+        Assert.Equal(new float[] { 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 }, g.data<float>().ToArray());
+        Assert.Equal(2, Batching.FirstStopFrame(4, 2));
+        Assert.Equal(4, Batching.FirstStopFrame(5, 2));
+        Assert.Equal(4, Batching.FirstStopFrame(5, 1));
+    }
+
+    [Fact]
+    public void Compute_R2_GateLossPerValidStep()
+    {
+        using var scope = NewDisposeScope();
+        // One utterance of 3 frames, r = 2, padded to 4: steps {0,1} and {2,pad}; targets per step 0 and 1. Logits 0
+        // everywhere: loss = (ln2 + 3·ln2) / 2 valid steps with positive weight 3.
+        var lengths = tensor(new long[] { 3 });
+        var gateTargets = Batching.GateTargets(lengths, 4, 2);
+        var output = new Tacotron2Output(zeros(1, 2, 4), zeros(1, 2, 4), zeros(1, 4), full(1, 2, 2, 0.5f));
+        var c = new Tacotron2Loss(3.0, 0.2).Compute(output, zeros(1, 2, 4), gateTargets, lengths, tensor(new long[] { 2 }), 0.0, 2);
+        Assert.Equal((float)(4 * Math.Log(2) / 2), c.Gate.item<float>(), 5);
+    }
+
+    [Fact]
     public void GuidedAttention_PerfectDiagonal_IsZero_AntiDiagonalIsLarge()
     {
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using TacotronRecovery.Core.Health;
 using TacotronRecovery.Engine.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -125,6 +126,88 @@ public class Tacotron2Tests
         Assert.Equal(new[] { true, true }, y.HitMaxSteps);
         Assert.Equal(new long[] { 2, 5, 7 }, y.MelOutputs.shape);
         Assert.Equal(new long[] { 2, 7, 6 }, y.Alignments.shape);
+    }
+
+    [Fact]
+    public void Infer_GateNeverFires_StepLimitFollowsTextLength()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(5);
+        // r = 2, 3 frames per token: ⌈3·6/2⌉ = 9 and ⌈3·4/2⌉ = 6 steps, within the global 20.
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(2) with { MaxFramesPerToken = 3, StallSteps = 0 });
+        SetGateBias(model, -50);
+        var x = ModelTestData.Make(model.Options, new[] { 6, 4 }, new[] { 8, 8 });
+        var y = model.Infer(x.Text, x.TextLengths, maxDecoderSteps: 20);
+        Assert.Equal(new[] { 18, 12 }, y.Lengths);
+        Assert.Equal(new[] { StopReason.StepLimit, StopReason.StepLimit }, y.StoppedBy);
+        Assert.Equal(new[] { true, true }, y.HitMaxSteps);
+        Assert.Equal(new long[] { 2, 9, 6 }, y.Alignments.shape);
+        Assert.Equal(5, Tacotron2.StepLimit(model.Options, 4, maxDecoderSteps: 5));
+        Assert.Equal(20, Tacotron2.StepLimit(model.Options with { MaxFramesPerToken = 0 }, 4, maxDecoderSteps: 20));
+    }
+
+    [Fact]
+    public void Infer_GateNeverFires_OneTokenText_StallEndsAfterStallSteps()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(5);
+        // One token: the attention can only rest on it, so the detector fires after exactly 4 steps; nothing was spoken
+        // before the end, so the estimated end is 1 step (r = 2 frames). The 5-token sentence next to it is unaffected
+        // (it stalls or reaches the limit on its own).
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(2) with { MaxFramesPerToken = 0, StallSteps = 4 });
+        SetGateBias(model, -50);
+        var x = ModelTestData.Make(model.Options, new[] { 1 }, new[] { 8 });
+        var y = model.Infer(x.Text, x.TextLengths, maxDecoderSteps: 30);
+        Assert.Equal(new[] { StopReason.Stall }, y.StoppedBy);
+        Assert.Equal(new[] { 2 }, y.Lengths);
+        Assert.Equal(new[] { false }, y.HitMaxSteps);
+        Assert.Equal(4, y.Alignments.shape[1]);
+        Assert.Equal(0f, y.MelOutputsPostnet[0, .., 2..].abs().max().item<float>());
+    }
+
+    [Fact]
+    public void Infer_GateNeverFires_StallDetectorEndsWhereAttentionRests()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(5);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(1) with { MaxFramesPerToken = 0, StallSteps = 3, PrenetDropoutAlways = false });
+        SetGateBias(model, -50);
+        var x = ModelTestData.Make(model.Options, new[] { 5 }, new[] { 8 });
+        var y = model.Infer(x.Text, x.TextLengths, maxDecoderSteps: 60);
+        // Whatever this untrained attention does, the result must be what the Core detector says of its alignment.
+        var (rows, steps, tokens) = (y.Alignments[0].contiguous().data<float>().ToArray(), (int)y.Alignments.shape[1], 5);
+        var stall = AttentionStall.Scan(rows, steps, tokens, tokens, 3);
+        if (stall.Stalled)
+        {
+            Assert.Equal(StopReason.Stall, y.StoppedBy[0]);
+            Assert.Equal(stall.DetectedAt + 1, steps);
+            Assert.Equal(stall.EstimatedEnd, y.Lengths[0]);
+            Assert.False(y.HitMaxSteps[0]);
+        }
+        else
+        {
+            Assert.Equal(StopReason.StepLimit, y.StoppedBy[0]);
+            Assert.Equal(60, steps);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Forward_SeparateGate_GateLossTrainsTheGateLayerOnly(bool separate)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(8);
+        using var model = new Tacotron2("tacotron2", ModelTestData.Tiny(2) with { SeparateGate = separate });
+        model.train();
+        var x = ModelTestData.Make(model.Options, new[] { 6, 4 }, new[] { 9, 6 });
+        ModelTestData.Loss(model, x).Gate.backward();
+        var grads = ModelTestData.Gradients(model);
+        Assert.Contains(grads["decoder.gate_layer.linear_layer.weight"], g => g != 0);
+        foreach (var name in new[] { "decoder.decoder_rnn.weight_hh", "decoder.attention_rnn.weight_ih", "embedding.weight" })
+        {
+            Assert.Equal(!separate, grads[name].Any(g => g != 0));
+        }
     }
 
     [Fact]
