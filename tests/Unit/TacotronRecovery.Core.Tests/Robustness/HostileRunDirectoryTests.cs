@@ -217,4 +217,33 @@ public sealed class HostileRunDirectoryTests
         Assert.Equal(40, report.LastStep);
         Assert.Empty(report.Findings);
     }
+
+    [Fact]
+    public void TempFilesOfKilledWriters_AreRemoved_ThoseOfLiveWritersAndEverythingElseKept()
+    {
+        using var dir = new TempDir();
+        var run = new RunDirectory(dir.File("r")).Create();
+        int dead = DeadPid();
+        string guid = Guid.NewGuid().ToString("N");
+        var orphans = new[]
+        {
+            System.IO.Path.Combine(run.CheckpointsDir, $"step-000004.ckpt.tmp-{dead}"),
+            System.IO.Path.Combine(run.CheckpointsDir, $".manifest.json.{dead}.{guid}.tmp"),
+            System.IO.Path.Combine(run.Path, $".run.json.{dead}.{guid}.tmp"),
+        };
+        var kept = new[]
+        {
+            System.IO.Path.Combine(run.Path, $".run.json.{Environment.ProcessId}.{guid}.tmp"), // a live writer's
+            System.IO.Path.Combine(run.CheckpointsDir, "step-000004.ckpt"),
+            run.MetricsFile,
+            System.IO.Path.Combine(run.Path, "notes.tmp"),
+        };
+        foreach (var f in orphans.Concat(kept)) File.WriteAllText(f, "x");
+
+        var removed = run.RemoveOrphanedTempFiles();
+
+        Assert.Equal(orphans.Select(System.IO.Path.GetFileName).Order(), removed.Order());
+        Assert.All(orphans, f => Assert.False(File.Exists(f)));
+        Assert.All(kept, f => Assert.True(File.Exists(f)));
+    }
 }
