@@ -5,7 +5,7 @@
 .DESCRIPTION
     One tiny run (tests/Pester/TinyRun.ps1: a step takes milliseconds, a checkpoint every 2 steps, so a good share of
     the engine's time is spent writing checkpoints, the manifest and run.json, and random kills land in those writes)
-    with a NaN fault that makes the engine roll back once. Each round waits for a live engine, waits a random 0-4 s,
+    with a NaN fault over steps 4-9 that makes the engine roll back (again after each resume that replays those steps). Each round waits for a live engine, waits a random 0-4 s,
     then kills, at random:
       engine      the engine only; the supervisor restarts it (its own restart: --resume --restarted)
       supervisor  the supervisor, then the orphaned engine 0-1.5 s later; Start-TacotronTraining -Resume -Detached
@@ -70,10 +70,11 @@ $confirm = 2           # recovery.spike_persist_steps below
 $config = New-TinyConfig (Join-Path $WorkDir 'kill9.yaml') -MaxSteps 1000000 -ValidationEverySteps 10 -TensorBoard $false -Extra @"
 recovery:
   max_restarts: 1000000
+  max_rollbacks: 1000000
   spike_persist_steps: $confirm
 faults:
-  nan_loss_at_step: 12
-  nan_loss_steps: 8
+  nan_loss_at_step: 4
+  nan_loss_steps: 6
 "@
 $rng = [Random]::new($Seed)
 $clock = [Diagnostics.Stopwatch]::StartNew()
