@@ -25,6 +25,18 @@ public sealed class CheckpointStore
         _wellAligned = config.Recovery.ExitDiagonality;
     }
 
+    /// <summary>
+    /// Call before writing <paramref name="path"/>: removes its manifest entry when it has one (a resumed engine replays
+    /// steps, and writes step-N.ckpt again over the abandoned timeline's file). The manifest then never describes a file
+    /// that is being replaced: a kill after the new file's rename and before <see cref="Record"/> leaves a file the
+    /// manifest does not list, never an entry whose size and hash no longer match (found by the kill -9 soak).
+    /// </summary>
+    public void Forget(string path)
+    {
+        var manifest = CheckpointManifest.Load(_run.ManifestFile, _wellAligned);
+        if (manifest.Remove(Path.GetFileName(path))) manifest.Save();
+    }
+
     /// <summary>Adds a just-written checkpoint to the manifest and prunes old ones.</summary>
     public CheckpointEntry Record(string path, int step, bool good, double loss, double? diagonality, double? gateAccuracy)
     {
