@@ -291,7 +291,7 @@ function Invoke-KillSoak {
     if (-not (Test-Path $json)) { throw 'killsoak: the soak ended without results (see the lines above).' }
     $result = Get-Content -Raw $json | ConvertFrom-Json
     $result | Select-Object Date, Machine, Seconds, Seed, Rounds, Kills, EngineKills, SupervisorKills, Resumes, SupervisorRestarts,
-        KilledDuringWrite, Rollbacks, ResumedEvents, LastStep, Superseded | Format-List | Out-Host
+        KilledDuringWrite, OrphanEngines, Rollbacks, ResumedEvents, LastStep, Superseded | Format-List | Out-Host
     $result.Checks | Format-Table | Out-Host
     if ($result.Failures) {
         $result.Failures | ForEach-Object { Write-Host "failure: $_" }

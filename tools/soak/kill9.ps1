@@ -76,7 +76,7 @@ recovery:
 $rng = [Random]::new($Seed)
 $clock = [Diagnostics.Stopwatch]::StartNew()
 $failures = [Collections.Generic.List[string]]::new()
-$figures = [ordered]@{ EngineKills = 0; SupervisorKills = 0; Resumes = 0; SupervisorRestarts = 0; KilledDuringWrite = 0 }
+$figures = [ordered]@{ EngineKills = 0; SupervisorKills = 0; Resumes = 0; SupervisorRestarts = 0; KilledDuringWrite = 0; OrphanEngines = 0 }
 
 function Get-LockPid([string] $File) {
     try { (Get-Content $File -Raw -ErrorAction Stop | ConvertFrom-Json).pid } catch { $null }
@@ -207,6 +207,11 @@ try {
             if (-not (Test-RunProcess $supervisor)) { Start-Resume } else { $figures.SupervisorRestarts++ }
         } else {
             Wait-Until { -not (Test-RunProcess $engine) -and -not (Test-RunProcess $supervisor) } 10 | Out-Null
+            # A supervisor killed just after it restarted the engine leaves that new engine orphaned, holding the run
+            # (seen: it then trained no step for 90 s and the resume below was refused). Kill it as Stop-TacotronTraining
+            # -Force would; counted.
+            $orphan = Get-LockPid (Join-Path $runDir 'engine.lock')
+            if ($orphan -ne $engine -and (Stop-RunProcess $orphan)) { $figures.OrphanEngines++; $figures.EngineKills++ }
             Start-Resume
         }
     }
@@ -240,6 +245,7 @@ $result = [pscustomobject]@{
     Resumes = $figures.Resumes
     SupervisorRestarts = $figures.SupervisorRestarts
     KilledDuringWrite = $figures.KilledDuringWrite
+    OrphanEngines = $figures.OrphanEngines
     Rollbacks = @($events | Where-Object Code -EQ 'Rollback').Count
     ResumedEvents = @($events | Where-Object Code -EQ 'Resumed').Count
     LastStep = $checks[-1].LastStep
