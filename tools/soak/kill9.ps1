@@ -210,8 +210,11 @@ try {
             # A supervisor killed just after it restarted the engine leaves that new engine orphaned, holding the run
             # (seen: it then trained no step for 90 s and the resume below was refused). Kill it as Stop-TacotronTraining
             # -Force would; counted.
-            $orphan = Get-LockPid (Join-Path $runDir 'engine.lock')
-            if ($orphan -ne $engine -and (Stop-RunProcess $orphan)) { $figures.OrphanEngines++; $figures.EngineKills++ }
+            # It may not hold engine.lock yet, so look for it in /proc (its command line names this run's config).
+            foreach ($d in [IO.Directory]::EnumerateDirectories('/proc')) {
+                $orphan = [IO.Path]::GetFileName($d)
+                if ($orphan -match '^\d+$' -and $orphan -ne "$PID" -and (Stop-RunProcess ([int]$orphan))) { $figures.OrphanEngines++; $figures.EngineKills++ }
+            }
             Start-Resume
         }
     }
