@@ -11,10 +11,12 @@
              with GC pressure and random stop requests; reports engine deaths (docs/engine.md, "Soak")
       package  builds, then packs the module (libtorch included) into out/package/<rid>/TacotronRecovery.<version>.nupkg
                for Install-PSResource (docs/install.md); the package runs only on the platform (RID) it was built on
+      killsoak  builds, then the kill -9 soak (tools/soak/kill9.ps1) for -Minutes: SIGKILLs engine and supervisor of a
+               tiny run at random moments, resumes, checks nothing was lost; prints the figures (docs/robustness.md)
       clean  removes out/ and every bin/ and obj/
     Run through the repo's local .NET tool: dotnet tool restore && dotnet pwsh build.ps1 <task>
 .PARAMETER Task
-    build, test, demo, bench, soak, package or clean. Default: build.
+    build, test, demo, bench, soak, killsoak, package or clean. Default: build.
 .PARAMETER Configuration
     Release (default) or Debug.
 .PARAMETER Cuda
@@ -34,6 +36,8 @@
     bench: also measure the per-step health work and print its overhead.
 .PARAMETER Phases
     bench: time the phases of a step.
+.PARAMETER Minutes
+    killsoak: how long to keep killing. Default 10.
 .PARAMETER NoBuild
     package: pack the module already laid out at <Output>/module/TacotronRecovery instead of building it first.
 .PARAMETER Reference
@@ -47,7 +51,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'bench', 'soak', 'package', 'clean')]
+    [ValidateSet('build', 'test', 'demo', 'bench', 'soak', 'killsoak', 'package', 'clean')]
     [string] $Task = 'build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
@@ -66,6 +70,8 @@ param(
     [switch] $Phases,
     # bench: run the PyTorch reference back to back (needs Debian's python3-torch) and print the ratio.
     [switch] $Reference,
+    # killsoak: minutes of kill rounds.
+    [double] $Minutes = 10,
     # package: pack the module already at <Output>/module/TacotronRecovery, without building it first.
     [switch] $NoBuild,
     # Where build outputs go (module at <Output>/module/TacotronRecovery). Default: ./out.
@@ -284,6 +290,25 @@ function Invoke-Soak {
     if ($LASTEXITCODE) { exit $LASTEXITCODE }
 }
 
+function Invoke-KillSoak {
+    Invoke-Build
+    $json = Join-Path $Out 'killsoak.json'
+    Remove-Item $json -ErrorAction SilentlyContinue
+    Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-Command',
+        "& '$(Join-Path $Root 'tools/soak/kill9.ps1')' -ModulePath '$ModuleDir' -Kills 100000 -Minutes $Minutes | ConvertTo-Json -Depth 4 | Set-Content '$json'")
+    if (-not (Test-Path $json)) { throw 'killsoak: the soak ended without results (see the lines above).' }
+    $result = Get-Content -Raw $json | ConvertFrom-Json
+    $result | Select-Object Date, Machine, Seconds, Seed, Rounds, Kills, EngineKills, SupervisorKills, Resumes, SupervisorRestarts,
+        KilledDuringWrite, OrphanEngines, Rollbacks, ResumedEvents, LastStep, Superseded | Format-List | Out-Host
+    $result.Checks | Format-Table | Out-Host
+    if ($result.Failures) {
+        $result.Failures | ForEach-Object { Write-Host "failure: $_" }
+        Write-Host "killsoak: $(@($result.Failures).Count) failure(s); the run is kept at $($result.RunDir)"
+        exit 1
+    }
+    Write-Host "killsoak: $($result.Kills) kills, $($result.Resumes + $result.SupervisorRestarts) resumes, 0 failures in $($result.Seconds) s"
+}
+
 function Invoke-Package {
     if (-not $NoBuild) { Invoke-Build }
     $manifest = Join-Path $ModuleDir 'TacotronRecovery.psd1'
@@ -318,6 +343,7 @@ switch ($Task) {
     'bench' { Invoke-Bench }
     'soak' { Invoke-Soak }
     'package' { Invoke-Package }
+    'killsoak' { Invoke-KillSoak }
     'clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction SilentlyContinue
         Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Remove-Item -Recurse -Force

@@ -57,3 +57,76 @@ Describe 'Hostile PyTorch files' {
         Test-Path ([IO.Path]::ChangeExtension($path, '.ckpt')) | Should -BeFalse
     }
 }
+
+Describe 'Paths with odd characters' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TinyRun.ps1')
+        # Four rows of the demo corpus in a folder of the given name: metadata.csv and wavs/ (copied byte for byte).
+        function New-OddCorpus([string] $Name) {
+            $dir = [IO.Path]::Combine($TestDrive, $Name)
+            [IO.Directory]::CreateDirectory([IO.Path]::Combine($dir, 'wavs')) | Out-Null
+            $rows = @([IO.File]::ReadAllLines((Join-Path $Corpus 'metadata.csv')) | Select-Object -First 4)
+            [IO.File]::WriteAllLines([IO.Path]::Combine($dir, 'metadata.csv'), $rows)
+            foreach ($id in $rows | ForEach-Object { ($_ -split '\|')[0] }) {
+                [IO.File]::Copy((Join-Path $Corpus "wavs/$id.wav"), [IO.Path]::Combine($dir, 'wavs', "$id.wav"))
+            }
+            $dir
+        }
+    }
+
+    # [brackets] are PowerShell wildcards for -Path parameters; a leading dash looks like an option to a native parser.
+    It 'Test-TacotronDataset reads a corpus in <Name>' -ForEach @(
+        @{ Name = 'with space' }, @{ Name = "quote'single" }, @{ Name = 'quote"double' }, @{ Name = 'ünïcødé 声音' },
+        @{ Name = '-leading-dash' }, @{ Name = '[brackets]' }, @{ Name = 'star*and?' }, @{ Name = 'back`tick $dollar' }
+    ) {
+        $dir = New-OddCorpus $Name
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $out = @(Test-TacotronDataset -Path $dir -ErrorAction Stop -WarningAction SilentlyContinue)
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
+        $summary = $out | Where-Object { $_.PSObject.Properties['UsableRows'] }
+        $summary.UsableRows | Should -Be 4
+    }
+
+    It 'trains, lists and reads a run whose config, corpus, runs root and name all have odd characters' -Skip:(-not $IsLinux) {
+        $corpus = New-OddCorpus "[corpus] 'q' ü -x"
+        $root = [IO.Path]::Combine($TestDrive, 'runs [root] "dq"')
+        $config = [IO.Path]::Combine($TestDrive, '-cfg [x] ü.yaml')
+        New-TinyConfig ([IO.Path]::Combine($TestDrive, 'plain.yaml')) -MaxSteps 2 -TensorBoard $false | Out-Null
+        $yaml = [IO.File]::ReadAllText([IO.Path]::Combine($TestDrive, 'plain.yaml')).Replace("path: $Corpus", "path: '$($corpus.Replace("'", "''"))'")
+        [IO.File]::WriteAllText($config, $yaml)
+        $name = '-run [1] ü'
+        $run = Start-TacotronTraining -Config $config -RunsRoot $root -Run $name -ErrorAction Stop 6>$null
+        $run.Status | Should -Be 'Completed'
+        @(Get-TrainingMetrics -Run $name -RunsRoot $root).Step | Should -Be @(1, 2)
+        (Get-TacotronRun -RunsRoot $root).Run | Should -Be $name
+        @(Get-TacotronCheckpoint -Run $name -RunsRoot $root -Verify).Verified | Sort-Object -Unique | Should -Be 'Verified'
+    }
+}
+
+Describe 'A second engine on a running run' -Skip:(-not $IsLinux) {
+    BeforeAll { . (Join-Path $PSScriptRoot 'TinyRun.ps1') }
+    AfterAll {
+        foreach ($f in 'supervisor.lock', 'engine.lock') {
+            $lock = Join-Path $TestDrive "runs/busy/$f"
+            if (Test-Path $lock) { & /usr/bin/kill -s KILL -- (Get-Content $lock -Raw | ConvertFrom-Json).pid 2>$null }
+        }
+    }
+
+    It 'is refused with RunLocked naming the supervisor that holds the run, and nothing of the run is overwritten' {
+        $runs = Join-Path $TestDrive 'runs'
+        $config = New-TinyConfig (Join-Path $TestDrive 'busy.yaml') -MaxSteps 100000 -TensorBoard $false
+        Start-TacotronTraining -Config $config -RunsRoot $runs -Run busy -Detached | Out-Null
+        $dir = Join-Path $runs 'busy'
+        $supervisor = (Get-Content (Join-Path $dir 'supervisor.lock') -Raw | ConvertFrom-Json).pid
+        $configBefore = Get-FileHash (Join-Path $dir 'config.yaml')
+        $locksBefore = (Get-Content (Join-Path $dir 'engine.lock') -Raw), (Get-Content (Join-Path $dir 'supervisor.lock') -Raw)
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        { Start-TacotronTraining -Config $config -RunsRoot $runs -Run busy -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RunLocked,*' -ExpectedMessage "*running supervisor, pid $supervisor*"
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
+        { Start-TacotronTraining -Config $config -RunsRoot $runs -Run busy -Resume -Detached -ErrorAction Stop } | Should -Throw -ErrorId 'RunLocked,*'
+        (Get-FileHash (Join-Path $dir 'config.yaml')).Hash | Should -Be $configBefore.Hash
+        (Get-Content (Join-Path $dir 'engine.lock') -Raw), (Get-Content (Join-Path $dir 'supervisor.lock') -Raw) | Should -Be $locksBefore
+        (Stop-TacotronTraining -Run busy -RunsRoot $runs -TimeoutSeconds 60 -PassThru).Status | Should -Be 'Stopped'
+    }
+}

@@ -44,6 +44,9 @@ public static class WavFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(targetSampleRate);
+        long size = new FileInfo(path).Length;
+        if (size > Array.MaxLength)
+            throw new AudioFormatException(path, AudioFormatException.UnsupportedFormat, $"{size:N0} bytes: WAV files above 2 GB are not supported");
         byte[] bytes = File.ReadAllBytes(path);
         using var stream = new MemoryStream(bytes, writable: false);
         var layout = ParseHeader(path, stream);

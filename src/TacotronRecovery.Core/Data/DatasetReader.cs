@@ -66,12 +66,28 @@ public static class DatasetReader
         }, "path|text");
     }
 
+    /// <summary>Largest metadata file or filelist read (LJSpeech's is 3.7 MB); a larger one is one MalformedLine problem.</summary>
+    public const long MaxFileBytes = 512L * 1024 * 1024;
+
+    /// <summary>Longest line read; a longer one is a MalformedLine problem.</summary>
+    public const int MaxLineBytes = 1024 * 1024;
+
     private static DatasetListing Parse(string source, string root, Func<int, string[], DatasetEntry?> parseRow, string expected)
     {
-        var bytes = File.ReadAllBytes(source);
         var entries = new List<DatasetEntry>();
         var problems = new List<DatasetProblem>();
         var name = System.IO.Path.GetFileName(source);
+        long size = new FileInfo(source).Length;
+        if (size > MaxFileBytes)
+        {
+            problems.Add(new DatasetProblem
+            {
+                Code = DatasetProblemCode.MalformedLine, Severity = ProblemSeverity.Error, Line = 0, Path = source,
+                Message = $"{name}: {size:N0} bytes, more than the {MaxFileBytes / (1024 * 1024)} MiB a metadata file or filelist may have; not read.",
+            });
+            return new DatasetListing(source, root, entries, problems, 0);
+        }
+        var bytes = File.ReadAllBytes(source);
         int lineCount = 0;
         int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
         for (int lineNo = 1; start < bytes.Length; lineNo++)
@@ -81,6 +97,16 @@ public static class DatasetReader
             var span = bytes.AsSpan(start, end - start);
             if (span.Length > 0 && span[^1] == (byte)'\r') span = span[..^1];
             start = end + 1;
+            if (span.Length > MaxLineBytes)
+            {
+                lineCount++;
+                problems.Add(new DatasetProblem
+                {
+                    Code = DatasetProblemCode.MalformedLine, Severity = ProblemSeverity.Error, Line = lineNo, Path = source,
+                    Message = $"{name} line {lineNo}: {span.Length:N0} bytes long, more than {MaxLineBytes / 1024} KiB (expected '{expected}').",
+                });
+                continue;
+            }
 
             string line;
             try

@@ -123,7 +123,9 @@ public sealed class DatasetValidator
             {
                 Add(DatasetProblemCode.TooLong, ProblemSeverity.Error, $"{d} s is longer than the maximum {_options.MaxDurationSeconds.ToString(CultureInfo.InvariantCulture)} s.");
             }
-            if (readable)
+            // A row that is too short or too long is refused on its header alone: a declared hour (or a 3 GB file) is
+            // never read into memory.
+            if (readable && duration >= _options.MinDurationSeconds && duration <= _options.MaxDurationSeconds)
             {
                 var clip = WavFile.Read(entry.AudioPath, _options.SampleRate, _options.Resample);
                 if (AudioAnalysis.IsSilence(clip.Samples, SilenceThresholdDb))

@@ -9,7 +9,8 @@ public static class RunHealth
 {
     /// <summary>
     /// Analyses <paramref name="run"/>. With <paramref name="last"/>, only the last N step records and the alignment
-    /// records from the first of those steps on. Torn or invalid lines are skipped and counted in
+    /// records from the first of those steps on. Records a resume superseded are left out (the current timeline,
+    /// <see cref="JsonLines.ReadCurrent{T}"/>). Torn or invalid lines are skipped and counted in
     /// <paramref name="skippedLines"/>.
     /// </summary>
     /// <param name="run">The run directory.</param>
@@ -24,15 +25,16 @@ public static class RunHealth
         var stepStats = new JsonLinesStats();
         var alignStats = new JsonLinesStats();
         int? first = null;
-        var steps = last is { } n ? JsonLines.ReadLast<StepMetrics>(run.MetricsFile, n, stepStats) : JsonLines.Read<StepMetrics>(run.MetricsFile, stepStats);
+        // The current timeline: the records a resume superseded (JsonLines.ReadCurrent) would read as a loss jump back.
+        var steps = last is { } n
+            ? JsonLines.Current(JsonLines.ReadLast<StepMetrics>(run.MetricsFile, n, stepStats).ToList(), s => s.Step)
+            : JsonLines.ReadCurrent<StepMetrics>(run.MetricsFile, stepStats);
         foreach (var s in steps)
         {
             first ??= s.Step;
             analyzer.Add(s);
         }
-        var aligns = last is not null && first is { } f
-            ? JsonLines.ReadSince<AlignmentMetrics>(run.AlignmentFile, f, alignStats)
-            : JsonLines.Read<AlignmentMetrics>(run.AlignmentFile, alignStats);
+        var aligns = JsonLines.ReadCurrent<AlignmentMetrics>(run.AlignmentFile, alignStats, last is not null && first is { } f ? f : null);
         foreach (var a in aligns) analyzer.Add(a);
         skippedLines = stepStats.Skipped + alignStats.Skipped;
         return analyzer.GetReport();

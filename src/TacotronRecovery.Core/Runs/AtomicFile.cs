@@ -28,6 +28,7 @@ public static class AtomicFile
                 write(fs);
                 fs.Flush(flushToDisk: fsync);
             }
+            WriteWindow.Pause();
             File.Move(temp, full, overwrite: true);
         }
         catch

@@ -68,6 +68,101 @@ public static class JsonLines
     }
 
     /// <summary>
+    /// The records of the run's current timeline, in file order: like <see cref="Read{T}"/>, without the records a
+    /// resume superseded.
+    /// <para>
+    /// A resumed engine (kill -9, a supervisor restart, <c>Start-TacotronTraining -Resume</c>) continues from its
+    /// checkpoint at step S (event <c>Resumed</c>, step S) and appends steps S+1, S+2, … again, after the records the
+    /// dead engine wrote for those steps. The rule: <b>a record is superseded by any later record whose step is at or
+    /// below its own</b>, so for every step the record written last wins and the records of an abandoned stretch past
+    /// the newest resume point are dropped too (their weights were never continued). Rollbacks do not renumber steps
+    /// and supersede nothing. Lines without a step are kept. Two passes (the first peeks each line's step; 4 bytes per
+    /// line), memory otherwise flat; lines appended between the passes are yielded as they are. Superseded records
+    /// are counted in <see cref="JsonLinesStats.Superseded"/>.
+    /// </para>
+    /// </summary>
+    public static IEnumerable<T> ReadCurrent<T>(string path, JsonLinesStats? stats = null, int? since = null)
+    {
+        stats ??= new JsonLinesStats();
+        stats.Position = 0;
+        if (!File.Exists(path)) yield break;
+        var keep = CurrentLines(path);
+        using var scanner = new LineScanner(path, 0);
+        int lineNumber = 0;
+        while (scanner.Next(allowUnterminated: true, out int start, out int length, out long offset, out bool terminated))
+        {
+            lineNumber++;
+            bool known = lineNumber <= keep.Count;
+            if (known && keep[lineNumber - 1] is { } kept && (!kept || since is { } s0 && StepOf(scanner, start, length) < s0))
+            {
+                // Superseded, or before 'since': consumed without deserializing.
+                stats.Lines++;
+                if (!kept) stats.Superseded++;
+                stats.Position = scanner.Consumed;
+                continue;
+            }
+            if (TryParse(scanner, start, length, terminated, lineNumber, offset, stats, out T? record)
+                && (since is not { } s1 || StepOf(record!) >= s1))
+                yield return record!;
+        }
+    }
+
+    /// <summary>
+    /// The records of <paramref name="records"/> (in file order, e.g. the tail of a file) that no later record in it
+    /// supersedes (<see cref="ReadCurrent{T}"/>'s rule).
+    /// </summary>
+    public static List<T> Current<T>(IReadOnlyList<T> records, Func<T, int> step, JsonLinesStats? stats = null)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(step);
+        var keep = new bool[records.Count];
+        int minLater = int.MaxValue;
+        for (int i = records.Count - 1; i >= 0; i--)
+        {
+            int s = step(records[i]);
+            keep[i] = s < minLater;
+            minLater = Math.Min(minLater, s);
+        }
+        var result = new List<T>(records.Count);
+        for (int i = 0; i < records.Count; i++)
+            if (keep[i]) result.Add(records[i]);
+            else if (stats is not null) stats.Superseded++;
+        return result;
+    }
+
+    /// <summary>Per line of <paramref name="path"/>: true (kept), false (superseded), null (no step: blank or unreadable).</summary>
+    private static List<bool?> CurrentLines(string path)
+    {
+        var steps = new List<int>();
+        using (var scanner = new LineScanner(path, 0))
+        {
+            while (scanner.Next(allowUnterminated: true, out int start, out int length, out _, out _))
+                steps.Add(!scanner.LastLineOversized && length > 0 && TryPeekStep(scanner.Buffer.AsSpan(start, length), out int s) ? s : -1);
+        }
+        var keep = new List<bool?>(steps.Count);
+        for (int i = 0; i < steps.Count; i++) keep.Add(null);
+        int minLater = int.MaxValue;
+        for (int i = steps.Count - 1; i >= 0; i--)
+        {
+            if (steps[i] < 0) continue;
+            keep[i] = steps[i] < minLater;
+            minLater = Math.Min(minLater, steps[i]);
+        }
+        return keep;
+    }
+
+    private static int StepOf(LineScanner scanner, int start, int length) =>
+        TryPeekStep(scanner.Buffer.AsSpan(start, length), out int s) ? s : 0;
+
+    private static int StepOf<T>(T record) => record switch
+    {
+        Metrics.StepMetrics m => m.Step,
+        Metrics.AlignmentMetrics a => a.Step,
+        Metrics.TrainingEvent e => e.Step,
+        _ => 0,
+    };
+
+    /// <summary>
     /// The last <paramref name="count"/> valid records, oldest first. Seeks from the end of the file (reads only the
     /// tail, whatever the file size), then streams those lines forward. A line counts when it is a syntactically
     /// valid JSON object; invalid lines in the tail are skipped and do not count.

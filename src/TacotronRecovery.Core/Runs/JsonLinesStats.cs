@@ -26,6 +26,12 @@ public sealed class JsonLinesStats
     /// <summary>Lines that were not valid records: torn, invalid JSON, wrong shape, or longer than the line limit.</summary>
     public long Skipped { get; internal set; }
 
+    /// <summary>
+    /// Valid records left out because a later record has a step at or below theirs: written before a resume, on the
+    /// timeline the resume abandoned (<see cref="JsonLines.ReadCurrent{T}"/>).
+    /// </summary>
+    public long Superseded { get; internal set; }
+
     /// <summary>True when the file ended with an unterminated line that was not a valid record (a torn write).</summary>
     public bool TornTail { get; internal set; }
 

@@ -115,5 +115,38 @@ public sealed class RunDirectory
         return this;
     }
 
+    /// <summary>
+    /// Deletes the temporary files that writers killed mid-write (kill -9, power loss) left in the run folder and in
+    /// checkpoints/: <c>step-000500.ckpt.tmp-PID</c> and <c>.NAME.PID.GUID.tmp</c> (<see cref="AtomicFile"/>), each
+    /// only when the process PID in its name no longer runs (a live supervisor may be writing run.json right now). The
+    /// files they were to replace are whole: every writer renames its temp file over the target only when complete.
+    /// Returns the names deleted.
+    /// </summary>
+    public IReadOnlyList<string> RemoveOrphanedTempFiles()
+    {
+        var removed = new List<string>();
+        foreach (var dir in new[] { Path, CheckpointsDir })
+        {
+            if (!Directory.Exists(dir)) continue;
+            foreach (var file in Directory.EnumerateFiles(dir))
+            {
+                var m = TempName.Match(System.IO.Path.GetFileName(file));
+                if (!m.Success) continue;
+                int pid = int.Parse(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (pid == Environment.ProcessId || ProcessProbe.IsAlive(pid)) continue;
+                try
+                {
+                    File.Delete(file);
+                    removed.Add(System.IO.Path.GetFileName(file));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        return removed;
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex TempName =
+        new(@"^(?:.+\.tmp-(\d{1,9})|\..+\.(\d{1,9})\.[0-9a-f]{32}\.tmp)$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     private string Combine(string file) => System.IO.Path.Combine(Path, file);
 }

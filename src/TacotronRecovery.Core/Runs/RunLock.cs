@@ -57,6 +57,8 @@ public sealed class RunLock : IDisposable
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
         string? note = null;
+        // The run's supervisor.lock is held by the supervisor, engine.lock (and any other) by an engine.
+        string holderRole = string.Equals(Path.GetFileName(file), "supervisor.lock", StringComparison.Ordinal) ? "supervisor" : "engine";
         for (int attempt = 0; attempt < 30; attempt++)
         {
             if (TryCreate(file, me)) return new RunLock(file, me, note);
@@ -76,15 +78,15 @@ public sealed class RunLock : IDisposable
             }
             if (!string.Equals(holder.Host, me.Host, StringComparison.OrdinalIgnoreCase))
                 throw new RunDataException("RunLocked", file,
-                    $"The run is locked by engine pid {holder.Pid} on host '{holder.Host}' (lock '{file}', taken {holder.Acquired:u}). " +
+                    $"The run is locked by {holderRole} pid {holder.Pid} on host '{holder.Host}' (lock '{file}', taken {holder.Acquired:u}). " +
                     "Its liveness cannot be checked from here; stop that engine, or delete the lock file if it is gone.");
             if (holder.Pid == me.Pid)
                 throw new RunDataException("RunLocked", file, $"The run is already locked by this process (pid {me.Pid}, lock '{file}').");
             if (ProcessProbe.IsAlive(holder.Pid, holder.ProcessStarted))
                 throw new RunDataException("RunLocked", file,
-                    $"The run is locked by a running engine, pid {holder.Pid} (since {holder.Acquired:u}; lock '{file}'). " +
+                    $"The run is locked by a running {holderRole}, pid {holder.Pid} (since {holder.Acquired:u}; lock '{file}'). " +
                     "Stop it with Stop-TacotronTraining first.");
-            note = $"Took over a stale lock of engine pid {holder.Pid} (acquired {holder.Acquired:u}), which is no longer running.";
+            note = $"Took over a stale lock of {holderRole} pid {holder.Pid} (acquired {holder.Acquired:u}), which is no longer running.";
             TryDelete(file);
         }
         throw new RunDataException("RunLocked", file, $"Could not take the lock '{file}': another process keeps creating it.");

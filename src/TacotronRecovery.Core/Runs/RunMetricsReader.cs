@@ -18,7 +18,10 @@ public enum MetricsKind
 /// <summary>
 /// Reads (and follows) the metric and event files of one run as typed records, streaming: what
 /// Get-TrainingMetrics emits. Records with no <c>run</c> field get the run's name, so pipelines can bind Run.
-/// With <see cref="MetricsKind.All"/> the three files are merged by time (each file is in time order).
+/// With <see cref="MetricsKind.All"/> the three files are merged by time (each file is in time order). Step and
+/// alignment records are those of the current timeline: records a resume superseded are left out
+/// (<see cref="JsonLines.ReadCurrent{T}"/>, counted in <see cref="JsonLinesStats.Superseded"/>); a follow emits
+/// records as they are appended.
 /// </summary>
 public sealed class RunMetricsReader
 {
@@ -115,9 +118,13 @@ public sealed class RunMetricsReader
 
     private IEnumerable<object> Typed<T>(string file, int? last, int? since, JsonLinesStats stats) where T : class
     {
-        var source = since is { } s ? JsonLines.ReadSince<T>(file, s, stats)
-            : last is { } n ? JsonLines.ReadLast<T>(file, n, stats)
-            : JsonLines.Read<T>(file, stats);
+        // Steps and alignment: the current timeline (a resume supersedes what the dead engine wrote past its
+        // checkpoint, JsonLines.ReadCurrent). Events are history and are read as written.
+        bool timeline = typeof(T) != typeof(TrainingEvent);
+        var source = !timeline
+            ? (since is { } s ? JsonLines.ReadSince<T>(file, s, stats) : last is { } n ? JsonLines.ReadLast<T>(file, n, stats) : JsonLines.Read<T>(file, stats))
+            : since is not null || last is null ? JsonLines.ReadCurrent<T>(file, stats, since)
+            : JsonLines.Current(JsonLines.ReadLast<T>(file, last.Value, stats).ToList(), r => StepOf(r), stats);
         foreach (var r in source) yield return WithRun(r);
     }
 

@@ -69,6 +69,7 @@ public static class CheckpointFile
                 fs.Write(EndMarker);
                 fs.Flush(flushToDisk: true);
             }
+            WriteWindow.Pause();
             File.Move(temp, path, overwrite: true);
         }
         catch

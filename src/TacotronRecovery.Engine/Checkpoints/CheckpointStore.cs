@@ -26,6 +26,18 @@ public sealed class CheckpointStore
     }
 
     /// <summary>
+    /// Call before writing <paramref name="path"/>: removes its manifest entry when it has one (a resumed engine replays
+    /// steps, and writes step-N.ckpt again over the abandoned timeline's file). The manifest then never describes a file
+    /// that is being replaced: a kill after the new file's rename and before <see cref="Record"/> leaves a file the
+    /// manifest does not list, never an entry whose size and hash no longer match (found by the kill -9 soak).
+    /// </summary>
+    public void Forget(string path)
+    {
+        var manifest = CheckpointManifest.Load(_run.ManifestFile, _wellAligned);
+        if (manifest.Remove(Path.GetFileName(path))) manifest.Save();
+    }
+
+    /// <summary>
     /// Adds a just-written checkpoint to the manifest and prunes old ones, never those in <paramref name="pending"/>
     /// (paths of checkpoints waiting to be confirmed Good: with checkpoints more frequent than the confirmation window,
     /// keep-N deleted each before its confirmation, so no checkpoint after step 0 ever became Good and every restart went

@@ -383,6 +383,7 @@ public sealed class Trainer : IDisposable
             ["good"] = good,
         };
         var path = _run.CheckpointPath(Step);
+        _checkpoints.Forget(path);
         CheckpointFile.Write(path, meta, _model, _optimizer);
         var latest = LatestAlignment;
         bool pending = good && confirmLater;

@@ -68,6 +68,7 @@ public static class TrainVerb
         var device = TorchRuntime.ResolveDevice(config.Training.Device);
         TorchRuntime.SetThreads(config.Training.Threads);
 
+        foreach (var name in run.RemoveOrphanedTempFiles()) sink.Log($"removed {name}, left by a writer that was killed mid-write");
         var data = DataLoading.Load(config, sink);
         sink.Log($"engine {Environment.ProcessId} on {device.type}, {TorchSharp.torch.get_num_threads()} threads: {data.Train.Count} training and {data.Validation.Count} validation utterances");
         session.SetState(RunStatus.Running, 0, $"training on {device.type}");
