@@ -95,7 +95,7 @@ public static class CheckpointImporter
         {
             var ignored = LoadWeights(net, checkpoint, options.IgnoreLayers, source);
             var parameters = net.named_parameters().ToList();
-            var adam = new ScalarSafeAdam(parameters.Select(p => p.parameter), checkpoint.LearningRate ?? 1e-3, 0.0);
+            var adam = new ScalarSafe.Adam(parameters.Select(p => p.parameter), checkpoint.LearningRate ?? 1e-3, 0.0);
             bool carried = false;
             if (checkpoint.OptimizerState is not null)
             {

@@ -16,8 +16,8 @@ internal static class Optimizers
     /// <summary>Adam (<c>training.optimizer: adam</c>) or AdamW (<c>adamw</c>) over <paramref name="parameters"/>.</summary>
     public static OptimizerHelper Create(string name, IEnumerable<Parameter> parameters, double learningRate, double weightDecay) =>
         name == "adamw"
-            ? new ScalarSafeAdamW(parameters, learningRate, weightDecay)
-            : new ScalarSafeAdam(parameters, learningRate, weightDecay);
+            ? new ScalarSafe.AdamW(parameters, learningRate, weightDecay)
+            : new ScalarSafe.Adam(parameters, learningRate, weightDecay);
 
     /// <summary>
     /// One parameter's update, <c>Adam.step</c>'s body with kept Scalars: decoupled (AdamW) decays the weight first;
@@ -69,42 +69,50 @@ internal static class Optimizers
     }
 }
 
-/// <summary>Adam whose step keeps its Scalars alive (<see cref="Optimizers"/>).</summary>
-internal sealed class ScalarSafeAdam : Adam
+/// <summary>
+/// The optimizers themselves. Their type names are TorchSharp's ("Adam", "AdamW") on purpose: TorchSharp writes the
+/// optimizer's type name into a saved state and refuses a state saved under another name, so checkpoints written before
+/// (and states built by the PyTorch import) load into these and theirs into TorchSharp's.
+/// </summary>
+internal static class ScalarSafe
 {
-    public ScalarSafeAdam(IEnumerable<Parameter> parameters, double lr, double weightDecay)
-        : base(parameters, lr, weight_decay: weightDecay)
+    /// <summary>Adam whose step keeps its Scalars alive (<see cref="Optimizers"/>).</summary>
+    internal sealed class Adam : TorchSharp.Modules.Adam
     {
+        public Adam(IEnumerable<Parameter> parameters, double lr, double weightDecay)
+            : base(parameters, lr, weight_decay: weightDecay)
+        {
+        }
+
+        public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
+        {
+            var o = group.Options;
+            foreach (var p in group.Parameters)
+            {
+                var s = (State)_state[p.Handle];
+                Optimizers.Update(p, ref s.step, s.exp_avg, s.exp_avg_sq, ref s.max_exp_avg_sq, o.beta1!.Value, o.beta2!.Value,
+                    o.weight_decay!.Value, o.amsgrad!.Value, o.maximize!.Value, o.eps!.Value, o.LearningRate!.Value, decoupled: false);
+            }
+        }, closure);
     }
 
-    public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
+    /// <summary>AdamW whose step keeps its Scalars alive (<see cref="Optimizers"/>).</summary>
+    internal sealed class AdamW : TorchSharp.Modules.AdamW
     {
-        var o = group.Options;
-        foreach (var p in group.Parameters)
+        public AdamW(IEnumerable<Parameter> parameters, double lr, double weightDecay)
+            : base(parameters, lr, weight_decay: weightDecay)
         {
-            var s = (State)_state[p.Handle];
-            Optimizers.Update(p, ref s.step, s.exp_avg, s.exp_avg_sq, ref s.max_exp_avg_sq, o.beta1!.Value, o.beta2!.Value,
-                o.weight_decay!.Value, o.amsgrad!.Value, o.maximize!.Value, o.eps!.Value, o.LearningRate!.Value, decoupled: false);
         }
-    }, closure);
-}
 
-/// <summary>AdamW whose step keeps its Scalars alive (<see cref="Optimizers"/>).</summary>
-internal sealed class ScalarSafeAdamW : AdamW
-{
-    public ScalarSafeAdamW(IEnumerable<Parameter> parameters, double lr, double weightDecay)
-        : base(parameters, lr, weight_decay: weightDecay)
-    {
+        public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
+        {
+            var o = group.Options;
+            foreach (var p in group.Parameters)
+            {
+                var s = (State)_state[p.Handle];
+                Optimizers.Update(p, ref s.step, s.exp_avg, s.exp_avg_sq, ref s.max_exp_avg_sq, o.beta1!.Value, o.beta2!.Value,
+                    o.weight_decay!.Value, o.amsgrad!.Value, o.maximize!.Value, o.eps!.Value, o.LearningRate!.Value, decoupled: true);
+            }
+        }, closure);
     }
-
-    public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
-    {
-        var o = group.Options;
-        foreach (var p in group.Parameters)
-        {
-            var s = (State)_state[p.Handle];
-            Optimizers.Update(p, ref s.step, s.exp_avg, s.exp_avg_sq, ref s.max_exp_avg_sq, o.beta1!.Value, o.beta2!.Value,
-                o.weight_decay!.Value, o.amsgrad!.Value, o.maximize!.Value, o.eps!.Value, o.LearningRate!.Value, decoupled: true);
-        }
-    }, closure);
 }
