@@ -41,6 +41,12 @@ internal static class Detach
             throw new IOException($"dup2 onto descriptor {to} failed (errno {Marshal.GetLastPInvokeError()}).");
     }
 
+    /// <summary>The parent process id (getppid; Unix only).</summary>
+    internal static int ParentProcessId() => getppid();
+
+    [DllImport("libc")]
+    private static extern int getppid();
+
     [DllImport("libc", SetLastError = true)]
     private static extern int setsid();
 

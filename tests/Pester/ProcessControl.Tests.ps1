@@ -89,6 +89,24 @@ Describe 'Process control' -Skip:(-not $IsLinux) {
         Test-Path (Join-Path $RunDir 'stop.request') | Should -BeFalse
     }
 
+    It 'an engine whose supervisor was killed -9 stops by itself with a checkpoint, and -Resume continues the run' {
+        $runs = Join-Path $TestDrive 'runs'
+        $script:RunDir = Join-Path $runs 'orphan'
+        $config = New-TinyConfig (Join-Path $TestDrive 'orphan.yaml') -MaxSteps 100000 -TensorBoard $false
+        Start-TacotronTraining -Config $config -RunsRoot $runs -Run orphan -Detached | Out-Null
+        Wait-Until { (Get-StepCount $RunDir) -ge 3 } | Should -BeTrue
+        $supervisor = Get-LockPid (Join-Path $RunDir 'supervisor.lock')
+        $engine = Get-LockPid (Join-Path $RunDir 'engine.lock')
+        & /usr/bin/kill -s KILL -- $supervisor
+        Wait-Until { -not (Test-Alive $engine) } 60 | Should -BeTrue -Because 'the orphaned engine stops itself'
+        (Get-Content (Join-Path $RunDir 'run.json') -Raw | ConvertFrom-Json).status | Should -Be 'Stopped'
+        Get-Content (Join-Path $RunDir 'logs/supervisor.log') -Raw | Should -BeLike "*engine pid ${engine}: The supervisor (pid $supervisor) is gone; stopping with a checkpoint.*"
+        $steps = Get-StepCount $RunDir
+        Start-TacotronTraining -Config $config -RunsRoot $runs -Run orphan -Resume -Detached | Out-Null
+        Wait-Until { (Get-StepCount $RunDir) -ge $steps + 3 } | Should -BeTrue -Because 'the run resumes (no stale lock)'
+        Stop-TacotronTraining -Run orphan -RunsRoot $runs -TimeoutSeconds 60 | Out-Null
+    }
+
     It 'a capturing caller returns at once while the detached engine trains on, its output in logs/' {
         $runs = Join-Path $TestDrive 'runs'
         $script:RunDir = Join-Path $runs 'captured'

@@ -37,7 +37,24 @@ public static class TrainVerb
         // A standalone engine owns the stop request; under a supervisor the supervisor clears it when its session starts
         // and once the run has stopped, so that a request made while an engine restarts is not lost.
         if (!supervised) run.ClearStopRequest();
-        using var watcher = new Timer(_ => { if (File.Exists(run.StopRequestFile)) stop.Cancel(); }, null, 250, 250);
+        // A supervised engine whose supervisor died (kill -9, OOM killer) would train on with nobody to restart, stop or
+        // report it, holding the run's lock (found by the kill -9 soak): once it is re-parented it stops as if asked to,
+        // with a final checkpoint, and `Start-TacotronTraining -Resume` continues the run.
+        int parent = supervised && !OperatingSystem.IsWindows() ? Detach.ParentProcessId() : 0;
+        int orphaned = 0;
+        using var watcher = new Timer(_ =>
+        {
+            if (File.Exists(run.StopRequestFile)) stop.Cancel();
+            if (parent > 0 && Detach.ParentProcessId() != parent && Interlocked.Exchange(ref orphaned, 1) == 0)
+            {
+                // The engine's stderr went to the dead supervisor: the line goes to the run's supervisor log instead.
+                string line = $"The supervisor (pid {parent}) is gone; stopping with a checkpoint. Resume with Start-TacotronTraining -Resume.";
+                try { File.AppendAllText(run.SupervisorLog, $"{DateTimeOffset.UtcNow:O} engine pid {Environment.ProcessId}: {line}{Environment.NewLine}"); }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+                stop.Cancel();
+            }
+        }, null, 250, 250);
 
         var alerts = new AlertBridge(config, run, warning => Console.Error.WriteLine("warning: " + warning));
         using var sink = new RunSink(run, stdout: !quiet, tensorboard: config.Training.TensorBoard, alerts);
