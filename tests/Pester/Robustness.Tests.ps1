@@ -124,7 +124,7 @@ Describe 'A second engine on a running run' -Skip:(-not $IsLinux) {
         { Start-TacotronTraining -Config $config -RunsRoot $runs -Run busy -ErrorAction Stop } |
             Should -Throw -ErrorId 'RunLocked,*' -ExpectedMessage "*running supervisor, pid $supervisor*"
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
-        { Start-TacotronTraining -Config $config -RunsRoot $runs -Run busy -Resume -Detached -ErrorAction Stop } | Should -Throw -ErrorId 'RunLocked,*'
+        { Start-TacotronTraining -Config $config -RunsRoot $runs -Run busy -Resume -Detached -ErrorAction Stop } | Should -Throw -ErrorId 'RunLocked,*' -ExpectedMessage "*running supervisor, pid $supervisor*"
         (Get-FileHash (Join-Path $dir 'config.yaml')).Hash | Should -Be $configBefore.Hash
         (Get-Content (Join-Path $dir 'engine.lock') -Raw), (Get-Content (Join-Path $dir 'supervisor.lock') -Raw) | Should -Be $locksBefore
         (Stop-TacotronTraining -Run busy -RunsRoot $runs -TimeoutSeconds 60 -PassThru).Status | Should -Be 'Stopped'

@@ -69,6 +69,8 @@ internal sealed class EngineSession : IDisposable
     public static (int ExitCode, string Message)? StartDetachedAndWait(IReadOnlyList<string> args, RunDirectory run, TimeSpan timeout, Action<int>? started = null)
     {
         var since = DateTimeOffset.UtcNow;
+        // Only what this supervisor writes to supervisor.log speaks for it (the log is kept across sessions).
+        long logStart = File.Exists(run.SupervisorLog) ? new FileInfo(run.SupervisorLog).Length : 0;
         var stderr = new System.Text.StringBuilder();
         // Disposing closes our ends of its first pipes; by then it writes to its log files.
         using var p = StartDetached(args);
@@ -87,7 +89,7 @@ internal sealed class EngineSession : IDisposable
                 string message;
                 lock (stderr) message = stderr.ToString();
                 var lines = message.Split('\n').ToList();
-                if (EngineExit.MessageFrom(lines).Length == 0 && File.Exists(run.SupervisorLog)) lines = File.ReadLines(run.SupervisorLog).TakeLast(5).ToList();
+                if (EngineExit.MessageFrom(lines).Length == 0) lines = NewLines(run.SupervisorLog, logStart);
                 return (p.ExitCode, EngineExit.MessageFrom(lines));
             }
             detached = detached || RunLock.ReadHolder(run.SupervisorLockFile)?.Pid == p.Id;
@@ -95,6 +97,20 @@ internal sealed class EngineSession : IDisposable
             Thread.Sleep(200);
         }
         return null;
+    }
+
+    /// <summary>The lines written to <paramref name="file"/> after byte <paramref name="start"/> (none when it is missing).</summary>
+    private static List<string> NewLines(string file, long start)
+    {
+        try
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(Math.Min(start, stream.Length), SeekOrigin.Begin);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd().Split('\n').ToList();
+        }
+        catch (IOException) { return []; }
+        catch (UnauthorizedAccessException) { return []; }
     }
 
     /// <summary>util-linux setsid: runs a program in a new session.</summary>
