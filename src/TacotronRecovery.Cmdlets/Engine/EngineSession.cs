@@ -51,6 +51,9 @@ internal sealed class EngineSession : IDisposable
         var psi = EngineHost.StartInfo([.. args, "--detach"]);
         psi.RedirectStandardInput = true;
         psi.CreateNoWindow = true;
+        // Windows: the root of a new process group with Ctrl+C disabled, so console control events sent to the caller's
+        // group do not reach it (not exercised by the tests, which run on Linux).
+        if (OperatingSystem.IsWindows()) psi.CreateNewProcessGroup = true;
         if (!OperatingSystem.IsWindows() && File.Exists(SetsidPath))
         {
             psi.ArgumentList.Insert(0, psi.FileName);
