@@ -103,18 +103,7 @@ public sealed class AttentionDiagnostics : IDisposable
         // sentence id makes a diagnosis a function of the checkpoint and the sentence: validation in the engine and
         // Get-AttentionDiagnostics on the same checkpoint give the same figures, and a verdict cannot flip between
         // decodes. The caller's random stream is restored.
-        var rngState = random.get_rng_state();
-        Tacotron2Inference result;
-        try
-        {
-            random.manual_seed(SeedOf(input.Id));
-            result = _model.Infer(text, lengths);
-        }
-        finally
-        {
-            random.set_rng_state(rngState);
-            rngState.Dispose();
-        }
+        var result = SeededRandom.Run(SeedOf(input.Id), () => _model.Infer(text, lengths));
         int frames = result.Lengths[0];
         bool hit = result.HitMaxSteps[0];
 

@@ -71,24 +71,14 @@ public static class CheckpointImporter
         var model = ModelShapeInference.Infer(checkpoint.Shapes, source, options.NSymbols);
         var warnings = new List<string>();
 
-        var state = random.get_rng_state();
         Tacotron2 net;
         try
         {
-            random.manual_seed(options.Seed);
-            try
-            {
-                net = new Tacotron2("tacotron2", model);
-            }
-            catch (ArgumentException e)
-            {
-                throw new InteropException("CheckpointInvalid", source, "the inferred dimensions do not make a valid model: " + e.Message);
-            }
+            net = SeededRandom.Run(options.Seed, () => new Tacotron2("tacotron2", model));
         }
-        finally
+        catch (ArgumentException e)
         {
-            random.set_rng_state(state);
-            state.Dispose();
+            throw new InteropException("CheckpointInvalid", source, "the inferred dimensions do not make a valid model: " + e.Message);
         }
 
         using (net)

@@ -121,17 +121,7 @@ public sealed class Tacotron2 : nn.Module
     /// </summary>
     public void ReinitializeAttention(int seed)
     {
-        var state = random.get_rng_state();
-        try
-        {
-            random.manual_seed(seed);
-            decoder.ReinitializeAttention();
-        }
-        finally
-        {
-            random.set_rng_state(state);
-            state.Dispose();
-        }
+        SeededRandom.Run(seed, decoder.ReinitializeAttention);
     }
 
     /// <summary>Number of trainable parameter elements (buffers excluded).</summary>
