@@ -52,6 +52,24 @@ BeforeAll {
         }
     }
 
+    # Starts a tiny detached run that trains until stopped and waits until it has taken 3 steps; returns its runs root,
+    # config, supervisor and engine pids (from their lock files). $script:RunDir is set for AfterEach.
+    function Start-DetachedTinyRun([string] $Name) {
+        $runs = Join-Path $TestDrive 'runs'
+        $script:RunDir = Join-Path $runs $Name
+        $config = New-TinyConfig (Join-Path $TestDrive "$Name.yaml") -MaxSteps 100000 -TensorBoard $false
+        Start-TacotronTraining -Config $config -RunsRoot $runs -Run $Name -Detached | Out-Null
+        Wait-Until { (Get-StepCount $script:RunDir) -ge 3 } | Should -BeTrue
+        $r = [pscustomobject]@{
+            Runs = $runs; Config = $config
+            Supervisor = Get-LockPid (Join-Path $script:RunDir 'supervisor.lock')
+            Engine = Get-LockPid (Join-Path $script:RunDir 'engine.lock')
+        }
+        $r.Supervisor | Should -Not -BeNullOrEmpty
+        $r.Engine | Should -Not -BeNullOrEmpty
+        $r
+    }
+
     $script:Pwsh = Join-Path $PSHOME 'pwsh'
     $script:Module = $env:TACOTRON_MODULE_PATH
 }
@@ -63,15 +81,8 @@ Describe 'Process control' -Skip:(-not $IsLinux) {
     }
 
     It 'Stop-TacotronTraining -Force ends a frozen run for good: no process left, status Killed, no restart' {
-        $runs = Join-Path $TestDrive 'runs'
-        $script:RunDir = Join-Path $runs 'frozen'
-        $config = New-TinyConfig (Join-Path $TestDrive 'frozen.yaml') -MaxSteps 100000 -TensorBoard $false
-        Start-TacotronTraining -Config $config -RunsRoot $runs -Run frozen -Detached | Out-Null
-        Wait-Until { (Get-StepCount $RunDir) -ge 3 } | Should -BeTrue
-        $supervisor = Get-LockPid (Join-Path $RunDir 'supervisor.lock')
-        $engine = Get-LockPid (Join-Path $RunDir 'engine.lock')
-        $supervisor | Should -Not -BeNullOrEmpty
-        $engine | Should -Not -BeNullOrEmpty
+        $run = Start-DetachedTinyRun 'frozen'
+        $runs, $supervisor, $engine = $run.Runs, $run.Supervisor, $run.Engine
         & /usr/bin/kill -s STOP -- $engine
         $stopAt = [DateTimeOffset]::UtcNow
         $final = Stop-TacotronTraining -Run frozen -RunsRoot $runs -Force -TimeoutSeconds 5 -PassThru -WarningVariable warn -WarningAction SilentlyContinue
@@ -90,13 +101,8 @@ Describe 'Process control' -Skip:(-not $IsLinux) {
     }
 
     It 'an engine whose supervisor was killed -9 stops by itself with a checkpoint, and -Resume continues the run' {
-        $runs = Join-Path $TestDrive 'runs'
-        $script:RunDir = Join-Path $runs 'orphan'
-        $config = New-TinyConfig (Join-Path $TestDrive 'orphan.yaml') -MaxSteps 100000 -TensorBoard $false
-        Start-TacotronTraining -Config $config -RunsRoot $runs -Run orphan -Detached | Out-Null
-        Wait-Until { (Get-StepCount $RunDir) -ge 3 } | Should -BeTrue
-        $supervisor = Get-LockPid (Join-Path $RunDir 'supervisor.lock')
-        $engine = Get-LockPid (Join-Path $RunDir 'engine.lock')
+        $run = Start-DetachedTinyRun 'orphan'
+        $runs, $config, $supervisor, $engine = $run.Runs, $run.Config, $run.Supervisor, $run.Engine
         & /usr/bin/kill -s KILL -- $supervisor
         Wait-Until { -not (Test-Alive $engine) } 60 | Should -BeTrue -Because 'the orphaned engine stops itself'
         (Get-Content (Join-Path $RunDir 'run.json') -Raw | ConvertFrom-Json).status | Should -Be 'Stopped'
