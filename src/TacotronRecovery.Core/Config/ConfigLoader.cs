@@ -88,9 +88,11 @@ public static class ConfigLoader
     /// <summary>The YAML key of a property: its snake_case name (<c>NMelChannels</c> → <c>n_mel_channels</c>).</summary>
     public static string KeyOf(PropertyInfo property) => UnderscoredNamingConvention.Instance.Apply(property.Name);
 
-    /// <summary>Bindable properties of an options type (public, readable, settable), in declaration order.</summary>
+    /// <summary>Bindable properties of an options type (public, readable, settable, not <see cref="NotAConfigKeyAttribute"/>), in declaration order.</summary>
     internal static PropertyInfo[] PropertiesOf(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0).ToArray();
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0 && p.GetCustomAttribute<NotAConfigKeyAttribute>() is null)
+            .ToArray();
 
     /// <summary>True for the nested option records (sections), which bind from a mapping.</summary>
     internal static bool IsSection(Type type) => type.IsClass && type != typeof(string) && type.Namespace == typeof(TacotronConfig).Namespace;

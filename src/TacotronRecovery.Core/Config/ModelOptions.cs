@@ -53,8 +53,25 @@ public sealed record ModelOptions
     public int PostnetNConvolutions { get; init; } = 5;
     /// <summary>Postnet dropout.</summary>
     public double PostnetDropout { get; init; } = 0.5;
-    /// <summary>Free-running inference: sigmoid(gate) above this stops.</summary>
+    /// <summary>
+    /// Free-running inference: an utterance stops when the gate's probability of "ended", corrected for the
+    /// <see cref="TrainedGatePosWeight"/> the gate was trained with, is above this (see <see cref="GateStopLogit"/>).
+    /// </summary>
     public double GateThreshold { get; init; } = 0.5;
+    /// <summary>
+    /// The gate loss's pos_weight (<c>training.gate_pos_weight</c>) these weights were trained with: the engine records it
+    /// here (and so in every checkpoint); 1 for NVIDIA checkpoints and older ones. Not a config key.
+    /// </summary>
+    [NotAConfigKey]
+    public double TrainedGatePosWeight { get; init; } = 1.0;
+
+    /// <summary>
+    /// The gate logit above which free-running decoding stops: logit(<see cref="GateThreshold"/>) + ln(<see cref="TrainedGatePosWeight"/>).
+    /// A gate trained with pos_weight w learns the logit of w·p/(1 − p + w·p), so its raw sigmoid crosses 0.5 where the
+    /// true end probability p is only 1/(1 + w) (1/6 for w = 5): it stops early. Adding ln w undoes that bias; with
+    /// w = 1 this is the reference's sigmoid(gate) &gt; threshold.
+    /// </summary>
+    public double GateStopLogit() => Math.Log(GateThreshold / (1 - GateThreshold)) + Math.Log(TrainedGatePosWeight);
     /// <summary>Free-running inference: decoder step limit (reported when hit).</summary>
     public int MaxDecoderSteps { get; init; } = 1000;
     /// <summary>

@@ -120,7 +120,8 @@ public sealed class Decoder : nn.Module
     }
 
     /// <summary>
-    /// Free-running decoding. Utterance i ends at the first step whose sigmoid(gate) exceeds the threshold (Gate), when
+    /// Free-running decoding. Utterance i ends at the first step whose gate logit exceeds
+    /// <see cref="ModelOptions.GateStopLogit"/> (Gate: the threshold corrected for the gate's training pos_weight), when
     /// its attention has rested at its last tokens for <paramref name="stallSteps"/> steps (Stall, see
     /// <see cref="AttentionStall"/>; 0 turns the detector off), or after stepLimits[i] steps (StepLimit); decoding ends
     /// when every utterance has ended. Returns mel [B, nMels, steps·r] (raw, unmasked), gate logits per step [B, steps],
@@ -143,7 +144,7 @@ public sealed class Decoder : nn.Module
         var tokens = memoryLengths.cpu().to_type(ScalarType.Int64).data<long>().ToArray();
         var stalls = stallSteps > 0 ? tokens.Select(n => new AttentionStall((int)Math.Max(1, n), stallSteps)).ToArray() : null;
         var remaining = b;
-        var threshold = _o.GateThreshold;
+        var stopLogit = _o.GateStopLogit();
         var maxSteps = stepLimits.Max();
         var steps = 0;
         while (steps < maxSteps && remaining > 0)
@@ -156,7 +157,7 @@ public sealed class Decoder : nn.Module
             aligns.Add(s.Weights);
             previous = proj.narrow(1, (r - 1) * m, m);
             steps++;
-            var probabilities = gate.sigmoid().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            var logits = gate.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
             long[]? peaks = null;
             if (stalls is not null)
             {
@@ -167,7 +168,7 @@ public sealed class Decoder : nn.Module
             for (var i = 0; i < b; i++)
             {
                 if (done[i]) continue;
-                if (probabilities[i] > threshold)
+                if (logits[i] > stopLogit)
                 {
                     End(i, StopReason.Gate, steps);
                 }

@@ -71,7 +71,7 @@ public sealed class Tacotron2 : nn.Module
 
     /// <summary>
     /// Free-running synthesis under no_grad in evaluation mode (the previous mode is restored). Batches are allowed; each
-    /// utterance ends at the first step with sigmoid(gate) &gt; <see cref="ModelOptions.GateThreshold"/> (Gate), when its
+    /// utterance ends at the first step whose gate logit is above <see cref="ModelOptions.GateStopLogit"/> (Gate), when its
     /// attention rests at its last tokens for <see cref="ModelOptions.StallSteps"/> steps (Stall), or at its step limit
     /// (StepLimit): <see cref="StepLimit"/> of maxDecoderSteps (default <see cref="ModelOptions.MaxDecoderSteps"/>) and its
     /// token count.

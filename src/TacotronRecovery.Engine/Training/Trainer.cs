@@ -66,7 +66,8 @@ public sealed class Trainer : IDisposable
         _sink = sink;
         _r = config.Model.NFramesPerStep;
         torch.manual_seed(config.Training.Seed);
-        _model = new Tacotron2("tacotron2", config.Model);
+        // The gate's pos_weight goes with the weights (and into every checkpoint) so inference can undo its bias.
+        _model = new Tacotron2("tacotron2", config.Model with { TrainedGatePosWeight = config.Training.GatePosWeight });
         _model.to(device);
         _parameters = _model.parameters().ToArray();
         var t = config.Training;
@@ -375,7 +376,7 @@ public sealed class Trainer : IDisposable
             ["seed"] = _config.Training.Seed,
             ["reason"] = reason,
             ["created"] = DateTimeOffset.UtcNow.ToString("O"),
-            ["model"] = JsonSerializer.SerializeToNode(_config.Model, RunJson.Options),
+            ["model"] = JsonSerializer.SerializeToNode(_model.Options, RunJson.Options),
             ["data"] = JsonSerializer.SerializeToNode(_config.Data with { Path = null, MelCachePath = null, TrainFilelist = null, ValidationFilelist = null }, RunJson.Options),
             ["controller"] = JsonSerializer.SerializeToNode(_controller.State, RunJson.Options),
             ["loss"] = double.IsFinite(_lastLoss) ? _lastLoss : null,

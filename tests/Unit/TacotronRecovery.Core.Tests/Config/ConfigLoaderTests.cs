@@ -46,6 +46,28 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Parse_RecordedNotConfigurable_IsUnknownAndNotWritten()
+    {
+        // model.trained_gate_pos_weight is recorded in checkpoints from training.gate_pos_weight, never set by hand.
+        var e = Fails("model:\n  trained_gate_pos_weight: 5\n");
+        Assert.StartsWith("voice.yaml:2:3: model.trained_gate_pos_weight: unknown key", e.Message);
+        var yaml = ConfigWriter.ToRedactedYaml(new TacotronConfig { Model = new ModelOptions { TrainedGatePosWeight = 5 } });
+        Assert.DoesNotContain("trained_gate_pos_weight", yaml);
+    }
+
+    [Theory]
+    [InlineData(0.5, 1.0, 0.0)]
+    [InlineData(0.5, 5.0, 1.6094379124341003)]   // ln 5: the raw sigmoid must reach 5/6
+    [InlineData(0.8, 1.0, 1.3862943611198906)]   // logit(0.8) = ln 4
+    public void GateStopLogit_UndoesThePosWeightBias(double threshold, double posWeight, double expected)
+    {
+        var o = new ModelOptions { GateThreshold = threshold, TrainedGatePosWeight = posWeight };
+        Assert.Equal(expected, o.GateStopLogit(), 12);
+        // At the stop logit, the corrected probability sigmoid(logit − ln w) is exactly the threshold.
+        Assert.Equal(threshold, 1 / (1 + Math.Exp(-(o.GateStopLogit() - Math.Log(posWeight)))), 12);
+    }
+
+    [Fact]
     public void Parse_UnknownSection_ListsNoSuggestionWhenFar()
     {
         var e = Fails("wandb:\n  project: x\n");

@@ -234,6 +234,29 @@ public class Tacotron2Tests
     }
 
     [Fact]
+    public void Infer_TrainedPosWeight_StopsWhereTheEquivalentRawThresholdStops()
+    {
+        // A gate trained with pos_weight w stops where sigmoid(logit − ln w) > threshold, i.e. at the raw threshold
+        // sigmoid(logit(threshold) + ln w): the same weights, two spellings of one decision.
+        using var scope = NewDisposeScope();
+        random.manual_seed(6);
+        var calibrated = ModelTestData.Tiny(1) with { PrenetDropoutAlways = false, GateThreshold = 0.3, TrainedGatePosWeight = 2.5 };
+        double raw = 1 / (1 + Math.Exp(-(Math.Log(0.3 / 0.7) + Math.Log(2.5))));
+        using var a = new Tacotron2("tacotron2", calibrated);
+        using var b = new Tacotron2("tacotron2", calibrated with { GateThreshold = raw, TrainedGatePosWeight = 1 });
+        b.load_state_dict(a.state_dict());
+        var x = ModelTestData.Make(a.Options, new[] { 7, 4, 5 }, new[] { 8, 8, 8 });
+        var first = a.Infer(x.Text, x.TextLengths, maxDecoderSteps: 16);
+        var second = b.Infer(x.Text, x.TextLengths, maxDecoderSteps: 16);
+        Assert.Equal(first.Lengths, second.Lengths);
+        // and a higher pos_weight never stops earlier
+        using var c = new Tacotron2("tacotron2", calibrated with { TrainedGatePosWeight = 25 });
+        c.load_state_dict(a.state_dict());
+        var later = c.Infer(x.Text, x.TextLengths, maxDecoderSteps: 16);
+        Assert.All(Enumerable.Range(0, 3), i => Assert.True(later.Lengths[i] >= first.Lengths[i]));
+    }
+
+    [Fact]
     public void ReinitializeAttention_ChangesOnlyAttentionParameters_DeterministicBySeed()
     {
         using var scope = NewDisposeScope();
