@@ -293,13 +293,15 @@ internal sealed class ExternalSupervisor
             }
             Thread.Sleep(Poll);
         }
-        child.WaitForExit(); // drains the redirected streams
-        // Workers that outlived their launcher (torchrun killed, a worker hung) must not train on unsupervised.
+        // Workers that outlived their launcher (torchrun killed, a worker hung) must not train on unsupervised; they also
+        // hold the command's stdout and stderr open.
         if (ownGroup && ProcessGroup.Members(leader).Count > 0)
         {
             Log($"Processes of the command's group {leader} outlived it: SIGKILL.");
             ProcessGroup.Signal(leader, ProcessGroup.SigKill);
         }
+        // Drains the redirected streams; bounded, since a descendant that left the group may keep them open.
+        if (!child.WaitForExit(TimeSpan.FromSeconds(10))) Log("The command's output streams stayed open after it exited (a descendant outside its process group?); not waiting for them.");
         Pump(pending, metrics, events, final: true);
         SaveState();
         lock (tail) return new SuperviseVerb.EngineDeath(child.ExitCode, leader, tail.ToArray(), stderrLog);
