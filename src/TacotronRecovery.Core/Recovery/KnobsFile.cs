@@ -6,9 +6,10 @@ namespace TacotronRecovery.Core.Recovery;
 
 /// <summary>
 /// <c>knobs.json</c>: the recovery controller's <see cref="Knobs"/> as an external command's ranks take them (the
-/// adapter re-reads the file whenever it changes). A null number means "the script's own value": at safe-mode level 0
-/// the learning rate and clip threshold are the script's, and the guided-attention weight is the script's outside safe
-/// mode and attention critical mode. <see cref="Version"/> grows with every write.
+/// adapter re-reads the file whenever it changes). Null means "the script's own value": in Normal mode every knob is
+/// null (the script runs as it would alone); in safe mode the learning rate and clip threshold are the controller's and
+/// mixed precision and MMI are off; in safe mode and attention critical mode guided attention is on with the
+/// controller's weight. <see cref="Version"/> grows with every write.
 /// </summary>
 public sealed record KnobsFile
 {
@@ -23,12 +24,15 @@ public sealed record KnobsFile
     /// <summary>Guided-attention loss weight, or null (the script's).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public double? GuidedAttentionWeight { get; init; }
-    /// <summary>Guided attention on (forced on in safe mode and attention critical mode).</summary>
-    public bool GuidedAttentionEnabled { get; init; }
-    /// <summary>Mixed precision allowed (off in safe mode; else the config's training.mixed_precision).</summary>
-    public bool MixedPrecision { get; init; }
-    /// <summary>MMI loss allowed (off in safe mode; else the config's training.mmi).</summary>
-    public bool Mmi { get; init; }
+    /// <summary>Guided attention on (true in safe mode and attention critical mode), or null (the script's).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public bool? GuidedAttentionEnabled { get; init; }
+    /// <summary>Mixed precision (false in safe mode), or null (the script's).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public bool? MixedPrecision { get; init; }
+    /// <summary>MMI loss (false in safe mode), or null (the script's).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public bool? Mmi { get; init; }
     /// <summary>Safe-mode level (0 = normal).</summary>
     public int SafeModeLevel { get; init; }
     /// <summary>Normal, SafeMode, AttentionCritical or SafeMode+AttentionCritical.</summary>
@@ -41,15 +45,15 @@ public sealed record KnobsFile
     {
         ArgumentNullException.ThrowIfNull(controller);
         var k = controller.Current;
-        bool safe = controller.SafeModeLevel > 0;
+        bool safe = controller.SafeModeLevel > 0, attention = safe || controller.AttentionCritical;
         return new KnobsFile
         {
             LearningRate = safe ? k.LearningRate : null,
             ClipThreshold = safe ? k.ClipThreshold : null,
-            GuidedAttentionWeight = safe || controller.AttentionCritical ? k.GuidedAttentionWeight : null,
-            GuidedAttentionEnabled = k.GuidedAttentionEnabled,
-            MixedPrecision = k.MixedPrecision,
-            Mmi = k.Mmi,
+            GuidedAttentionWeight = attention ? k.GuidedAttentionWeight : null,
+            GuidedAttentionEnabled = attention ? true : null,
+            MixedPrecision = safe ? false : null,
+            Mmi = safe ? false : null,
             SafeModeLevel = controller.SafeModeLevel,
             Mode = controller.Mode,
         };

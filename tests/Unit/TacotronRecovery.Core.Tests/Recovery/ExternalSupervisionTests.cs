@@ -58,7 +58,7 @@ public class ExternalSupervisionTests
     public void NanStorm_RollbackToLastGood_SafeModeKnobsHalveTheScriptsLearningRate_SkipsNotReportedAgain()
     {
         var s = New();
-        Assert.Null(s.Knobs.LearningRate);
+        Assert.Equal(new KnobsFile(), s.Knobs); // Normal: every knob null, the script runs as it would alone
         for (int i = 1; i <= 10; i++) s.OnStep(Step(i, lr: 0.002), true);
         var first = s.OnStep(Step(11, nan: true, lr: 0.002), true);
         Assert.Equal([RecoveryAction.SkipStep], first.Decisions.Select(d => d.Action));
@@ -73,6 +73,10 @@ public class ExternalSupervisionTests
         Assert.Equal(0.001, k.LearningRate!.Value, 12);
         Assert.Equal(0.5, k.ClipThreshold!.Value, 12);
         Assert.Equal("SafeMode", k.Mode);
+        Assert.False(k.MixedPrecision);
+        Assert.False(k.Mmi);
+        Assert.True(k.GuidedAttentionEnabled);
+        Assert.Equal(1.0, k.GuidedAttentionWeight);
         // In safe mode the steps run with the knobs' rate: it is not taken as the script's schedule.
         s.OnStep(Step(14, lr: 0.001), scriptLearningRate: false);
         Assert.Equal(0.001, s.Knobs.LearningRate!.Value, 12);
