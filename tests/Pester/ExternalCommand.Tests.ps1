@@ -132,6 +132,24 @@ Describe 'Start-TacotronTraining -Command' -Skip:(-not $IsLinux) {
         Test-Path (Join-Path $Runs 'detached/stop.request') | Should -BeFalse
     }
 
+    It 'runs the command in the current location, and Stop-TacotronTraining -Force kills its whole process group' {
+        $env:FAKE_WORKERS = 1; $env:FAKE_IGNORE_STOP = 1
+        Push-Location $TestDrive
+        try {
+            $null = Start-TacotronTraining -RunsRoot $Runs -Run forced -Command $Fake, '--output_directory', 'relative-out', '-c', '{checkpoint}' -GraceSeconds 300 -Detached
+        }
+        finally { Pop-Location }
+        Wait-Until { Test-Path (Join-Path $TestDrive 'relative-out/checkpoint_5') } | Should -BeTrue -Because 'relative paths resolve in the location the command was started from'
+        Wait-Until { (Test-Path (Join-Path $Runs 'forced/checkpoints/external.json')) -and (Get-Content (Join-Path $Runs 'forced/checkpoints/external.json') -Raw) -like '*checkpoint_5*' } | Should -BeTrue
+        (Get-Content (Join-Path $Runs 'forced/checkpoints/external.json') -Raw | ConvertFrom-Json)[0].path | Should -Be (Join-Path $TestDrive 'relative-out/checkpoint_5')
+        $group = (Get-Session $Record)[0].Group
+        @(Get-GroupMember $group).Count | Should -BeGreaterOrEqual 2
+
+        $final = Stop-TacotronTraining -Run forced -RunsRoot $Runs -TimeoutSeconds 3 -Force -PassThru -WarningAction SilentlyContinue
+        $final.Status | Should -Be 'Killed'
+        Wait-Until { @(Get-GroupMember $group).Count -eq 0 } 10 | Should -BeTrue -Because 'the command leads its own group, which -Force kills as a whole'
+    }
+
     It 'is read by Get-TrainingMetrics and Test-LossHealth, and Invoke-EmergencyRecovery -Run restarts the command one safe-mode level up from its last Good checkpoint' {
         $env:FAKE_MAX_STEPS = 20
         $null = Start-TacotronTraining -Config $Config -RunsRoot $Runs -Run healthy -Command $Command
@@ -151,7 +169,12 @@ Describe 'Start-TacotronTraining -Command' -Skip:(-not $IsLinux) {
         $final = $result | Where-Object { $_ -is [TacotronRecovery.Core.Recovery.RecoveryResult] }
         $final | Should -Not -BeNullOrEmpty
         $final.GoodCheckpoint | Should -BeLike "$Out/checkpoint_*"
-        (Get-Content (Join-Path $Runs 'healthy/metrics.jsonl') | Select-Object -Last 1 | ConvertFrom-Json).step | Should -Be 28 -Because 'the step limit is 8 steps past step 20'
+        # The step limit is 8 steps past step 20: the supervisor asks for the stop when it reads step 28; the command sees
+        # the request at its next step (the supervisor polls every 200 ms, the fake steps every 50 ms).
+        $last = (Get-Content (Join-Path $Runs 'healthy/metrics.jsonl') | Select-Object -Last 1 | ConvertFrom-Json).step
+        $last | Should -BeGreaterOrEqual 28
+        $last | Should -BeLessOrEqual 36
+        (Get-Content (Join-Path $Runs 'healthy/run.json') -Raw | ConvertFrom-Json).status | Should -BeIn 'Completed', 'Stopped'
         @(Get-Content (Join-Path $Runs 'healthy/events.jsonl') | ConvertFrom-Json).code | Should -Contain 'SafeModeEnter'
     }
 }

@@ -63,7 +63,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     [Parameter]
     public string? RunsRoot { get; set; }
 
-    /// <summary><para type="description">Stop after this step; overrides training.max_steps.</para></summary>
+    /// <summary><para type="description">Stop after this step; overrides training.max_steps (with -Command: the command is asked to stop once it reports this step).</para></summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int? MaxSteps { get; set; }
@@ -90,7 +90,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Detached { get; set; }
 
-    /// <summary><para type="description">An external training command to supervise instead of our engine: the program, then its arguments, with the literal {checkpoint} where a checkpoint path goes (removed, with the option name before it, when there is none). The run folder reaches the command as $env:TACOTRON_RECOVERY_RUN.</para></summary>
+    /// <summary><para type="description">An external training command to supervise instead of our engine: the program, then its arguments, with the literal {checkpoint} where a checkpoint path goes (removed, with the option name before it, when there is none). The command runs in the current location (relative paths in it resolve there); the run folder reaches it as $env:TACOTRON_RECOVERY_RUN.</para></summary>
     [Parameter(ParameterSetName = "Command", Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string[]? Command { get; set; }
@@ -117,7 +117,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
                 Config = configPath, Dataset = this.ProviderPathOrNull(Dataset), Preset = Preset, RunsRoot = this.RunsRootPath(RunsRoot),
                 Run = Run is not null && (Run.Contains('/') || Run.Contains('\\')) ? GetUnresolvedProviderPathFromPSPath(Run) : Run,
                 MaxSteps = MaxSteps, Device = Device, Threads = Threads, Checkpoint = this.ProviderPathOrNull(Checkpoint), Resume = Resume, Detached = Detached,
-                Command = Command, GraceSeconds = Command is null ? null : GraceSeconds,
+                Command = Command, GraceSeconds = Command is null ? null : GraceSeconds, WorkingDirectory = this.CurrentDirectory(),
             });
         }
         catch (FileNotFoundException e)

@@ -102,7 +102,15 @@ public static class EmergencyRecovery
     /// knobs.json before the command restarts from the last Good checkpoint of its ledger; it stops the command at the
     /// step limit.
     /// </summary>
-    public static IReadOnlyList<string> EngineArguments(RunDirectory run, string root, int startStep, int maxSteps, string? config, string? dataset, string? checkpoint)
+    /// <param name="run">The run.</param>
+    /// <param name="root">The runs root.</param>
+    /// <param name="startStep">The step training restarts from.</param>
+    /// <param name="maxSteps">The step budget.</param>
+    /// <param name="config">Config file, if any.</param>
+    /// <param name="dataset">Dataset, if any.</param>
+    /// <param name="checkpoint">Checkpoint to restart from, if given.</param>
+    /// <param name="workingDirectory">Where an external command runs (the caller's current location).</param>
+    public static IReadOnlyList<string> EngineArguments(RunDirectory run, string root, int startStep, int maxSteps, string? config, string? dataset, string? checkpoint, string? workingDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         var args = new List<string> { "supervise", "--run", run.Path, "--runs-root", root, "--emergency", "Invoke-EmergencyRecovery",
@@ -110,7 +118,11 @@ public static class EmergencyRecovery
         if (config is not null) { args.Add("--config"); args.Add(config); }
         if (dataset is not null) { args.Add("--dataset"); args.Add(dataset); }
         if (checkpoint is not null) { args.Add("--checkpoint"); args.Add(checkpoint); }
-        if (checkpoint is null && ExternalCommand.TryLoad(run) is { } command) { args.Add("--command"); args.Add(ExternalCommand.ToJson(command)); }
+        if (checkpoint is null && ExternalCommand.TryLoad(run) is { } command)
+        {
+            args.Add("--command"); args.Add(ExternalCommand.ToJson(command));
+            if (workingDirectory is not null) { args.Add("--working-directory"); args.Add(workingDirectory); }
+        }
         return args;
     }
 

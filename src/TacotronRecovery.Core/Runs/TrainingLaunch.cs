@@ -32,6 +32,8 @@ public sealed record TrainingRequest
     public IReadOnlyList<string>? Command { get; init; }
     /// <summary>External command: seconds a stop request is given before the process group gets SIGTERM (null: the supervisor's default).</summary>
     public int? GraceSeconds { get; init; }
+    /// <summary>External command: the folder it runs in (relative paths in its arguments resolve there): the caller's current location.</summary>
+    public string? WorkingDirectory { get; init; }
 }
 
 /// <summary>
@@ -64,6 +66,7 @@ public sealed record TrainingLaunch(RunDirectory Run, IReadOnlyList<string> Argu
             if (command.Count == 0 || string.IsNullOrWhiteSpace(command[0])) throw new ArgumentException("The command is empty: give the program first, then its arguments.");
             Add("command", ExternalCommand.ToJson(command));
             Add("grace-seconds", request.GraceSeconds?.ToString(CultureInfo.InvariantCulture));
+            Add("working-directory", request.WorkingDirectory);
         }
         Add("config", request.Config);
         Add("dataset", request.Dataset);

@@ -38,7 +38,8 @@ internal sealed class ExternalSupervisor
     /// <param name="Emergency">Invoke-EmergencyRecovery: safe mode one level up (and attention critical mode) before the start, from the last Good checkpoint.</param>
     /// <param name="MaxSteps">Stop the command (stop.request) once it reports this step; the run then ends Completed.</param>
     /// <param name="Grace">How long a stop request is given before the group gets SIGTERM.</param>
-    public sealed record Options(IReadOnlyList<string> Command, bool Resume, string? Checkpoint, string? Emergency, int? MaxSteps, TimeSpan Grace);
+    /// <param name="WorkingDirectory">Where the command runs; relative checkpoint paths of its events resolve there too.</param>
+    public sealed record Options(IReadOnlyList<string> Command, bool Resume, string? Checkpoint, string? Emergency, int? MaxSteps, TimeSpan Grace, string WorkingDirectory);
 
     private enum Action { None, Rollback, Exhausted, MaxSteps, UserStop }
 
@@ -82,7 +83,7 @@ internal sealed class ExternalSupervisor
         // confirmed stay unconfirmed.
         _sup.Controller.ResetRestartBudget();
         _sup.OnRestart("the command ended before enough healthy steps followed");
-        string? checkpoint = _o.Checkpoint is null ? null : Path.GetFullPath(_o.Checkpoint);
+        string? checkpoint = _o.Checkpoint is null ? null : Path.GetFullPath(_o.Checkpoint, _o.WorkingDirectory);
         if (checkpoint is null && (_o.Resume || _o.Emergency is not null)) checkpoint = SelectTarget(RollbackTarget.LastGood)?.Path;
         if (_o.Emergency is not null)
         {
@@ -146,7 +147,7 @@ internal sealed class ExternalSupervisor
 
             _sup.OnRestart("the command died");
             SaveLedger();
-            var decision = _sup.Controller.OnEngineRestart(reason, _sup.LastStep).Single();
+            var decision = _sup.Controller.OnEngineRestart(reason, Math.Max(_sup.LastStep, RunSummary.LastStep(_run))).Single();
             SaveState();
             var e = SuperviseVerb.ToEvent(decision, _run, death);
             SuperviseVerb.AppendEvent(_run, e, echo: !_detached);
@@ -216,6 +217,7 @@ internal sealed class ExternalSupervisor
         var psi = ProcessGroup.StartInfo(argv, out bool ownGroup);
         psi.RedirectStandardOutput = psi.RedirectStandardError = psi.RedirectStandardInput = true;
         psi.Environment[ExternalCommand.RunDirectoryVariable] = _run.Path;
+        psi.WorkingDirectory = _o.WorkingDirectory;
 
         var tail = new Queue<string>();
         using var err = new StreamWriter(new FileStream(stderrLog, FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
@@ -399,7 +401,7 @@ internal sealed class ExternalSupervisor
             Warn($"A CheckpointSaved event at step {e.Step} has no data.path; ignored.");
             return;
         }
-        string path = Path.GetFullPath(raw);
+        string path = Path.GetFullPath(raw, _o.WorkingDirectory);
         int step = e.Data?["step"]?.GetValue<int>() ?? e.Step;
         string sha = "";
         try { if (File.Exists(path)) sha = CheckpointEntry.Sha256Of(path); }

@@ -41,7 +41,8 @@ public static class SuperviseVerb
             catch (ArgumentException e) { throw new UsageException($"--command: {e.Message}"); }
         }
         var external = command is null ? null : new ExternalSupervisor.Options(command, args.Has("resume"), args.Get("checkpoint"), args.Get("emergency"),
-            args.Int("max-steps"), TimeSpan.FromSeconds(args.Int("grace-seconds") ?? ExternalSupervisor.DefaultGraceSeconds));
+            args.Int("max-steps"), TimeSpan.FromSeconds(args.Int("grace-seconds") ?? ExternalSupervisor.DefaultGraceSeconds),
+            Path.GetFullPath(args.Get("working-directory") ?? Environment.CurrentDirectory));
         args.Has("resume"); args.Get("checkpoint"); args.Has("quiet"); args.Get("emergency");
         args.RejectUnknown();
         run.Create();

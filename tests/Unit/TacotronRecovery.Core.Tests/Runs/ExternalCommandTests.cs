@@ -59,8 +59,8 @@ public class ExternalCommandTests
     public void TrainingLaunch_Command_SuperviseWithTheArgvAsJson_ResumeReusesCommandJson()
     {
         using var dir = new TempDir();
-        var launch = TrainingLaunch.Prepare(new TrainingRequest { RunsRoot = dir.File("runs"), Run = "ddp", Command = Torchrun, GraceSeconds = 10, MaxSteps = 100 });
-        Assert.Equal(["supervise", "--command", ExternalCommand.ToJson(Torchrun), "--grace-seconds", "10", "--runs-root", dir.File("runs"), "--run", "ddp", "--max-steps", "100"], launch.Arguments);
+        var launch = TrainingLaunch.Prepare(new TrainingRequest { RunsRoot = dir.File("runs"), Run = "ddp", Command = Torchrun, GraceSeconds = 10, MaxSteps = 100, WorkingDirectory = "/w" });
+        Assert.Equal(["supervise", "--command", ExternalCommand.ToJson(Torchrun), "--grace-seconds", "10", "--working-directory", "/w", "--runs-root", dir.File("runs"), "--run", "ddp", "--max-steps", "100"], launch.Arguments);
         ExternalCommand.Save(launch.Run.Create(), Torchrun);
         var resume = TrainingLaunch.Prepare(new TrainingRequest { RunsRoot = dir.File("runs"), Run = "ddp", Resume = true });
         Assert.Equal(["supervise", "--command", ExternalCommand.ToJson(Torchrun), "--runs-root", dir.File("runs"), "--run", "ddp", "--resume"], resume.Arguments);
