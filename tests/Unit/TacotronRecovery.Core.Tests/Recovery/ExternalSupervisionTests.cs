@@ -131,3 +131,24 @@ public class ExternalSupervisionTests
         Assert.False(first.SameKnobs(first with { SafeModeLevel = 1 }));
     }
 }
+
+public class ExternalSupervisionAttentionTests
+{
+    [Fact]
+    public void AttentionCollapse_CriticalModeRaisesTheGuidedAttentionWeightInTheKnobs_LearningRateStaysTheScripts()
+    {
+        var config = new TacotronConfig { Recovery = new RecoveryOptions { AttentionWarmupSteps = 10 }, GuidedAttention = new GuidedAttentionOptions { Weight = 2.0 } };
+        var s = new ExternalSupervision(config, "ext", null, new ExternalCheckpointLedger(), new FixedTime(RunsTestData.T0));
+        Assert.Empty(s.OnAlignment(new AlignmentMetrics { Step = 5, Diagonality = 0.05 }).Decisions); // warm-up
+        var update = s.OnAlignment(new AlignmentMetrics { Step = 20, Diagonality = 0.05 });
+        Assert.Equal([EventCodes.AttentionCriticalEnter], update.Events.Select(e => e.Code));
+        var k = s.Knobs;
+        Assert.Equal("AttentionCritical", k.Mode);
+        Assert.Equal(0, k.SafeModeLevel);
+        Assert.True(k.GuidedAttentionEnabled);
+        Assert.Equal(10.0, k.GuidedAttentionWeight!.Value, 12); // 2 × 5
+        Assert.Null(k.LearningRate);
+        Assert.Null(k.MixedPrecision);
+        Assert.Equal(0.05, s.LastDiagonality);
+    }
+}
