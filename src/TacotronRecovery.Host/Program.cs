@@ -21,6 +21,8 @@ public static class Program
                        --max-steps N --device auto|cpu|cuda --threads N --resume --checkpoint F --quiet
           supervise    like train, but restarts a dying engine from the last good checkpoint (recovery controller decides)
                        --detach: own session, stdin /dev/null, output to <run>/logs/ (Start-TacotronTraining -Detached)
+                       --command '["torchrun",…,"-c","{checkpoint}"]': supervise that external command instead of our engine
+                       [--grace-seconds S] (docs/scale-out-supervisor.md)
           synthesize   --checkpoint F --text "..." --out F.wav [--plot F.png]
           diagnose     --checkpoint F [--dataset DIR | --config F] [--count N] [--text "a\nb"] [--plot-folder DIR]
           import       a PyTorch (NVIDIA) checkpoint to our format; export: ours to PyTorch; forward: parity forward (.npz)

@@ -177,7 +177,7 @@ public sealed class InvokeEmergencyRecoveryCommand : PSCmdlet
 
     private RecoveryResult RunRecovery(RecoveryPlan plan, int startStep, string? config, string? checkpoint, string root, INotifier? notifier)
     {
-        var args = EmergencyRecovery.EngineArguments(_run!, root, startStep, MaxSteps, config, this.ProviderPathOrNull(Dataset), checkpoint);
+        var args = EmergencyRecovery.EngineArguments(_run!, root, startStep, MaxSteps, config, this.ProviderPathOrNull(Dataset), checkpoint, this.CurrentDirectory());
         var monitor = new RecoveryMonitor(plan, _run!, startStep, MaxSteps, earlyStop: !NoEarlyStop, DateTimeOffset.UtcNow);
         var progress = new ProgressRecord(2, $"Recovering {_run!.Name}", "starting the engine");
         _session = EngineSession.Start(args);

@@ -17,12 +17,22 @@ namespace TacotronRecovery.Commands;
 /// group: closing the terminal or Ctrl+C in the starting shell does not reach it, and a caller that captures output
 /// returns at once; its output goes to the run's logs/ folder. Everything is also written to the run directory
 /// (runs/&lt;name&gt;/). A dying engine is restarted from the newest good checkpoint one safe-mode level higher, up to
-/// recovery.max_restarts times; then the run ends Failed with one Exhausted event and alert.</para>
+/// recovery.max_restarts times; then the run ends Failed with one Exhausted event and alert.
+/// With -Command the same supervisor runs an external training command instead of our engine, e.g. torchrun with a
+/// PyTorch script instrumented with module/python/tacotron_recovery.py (docs/scale-out-supervisor.md): the command is the
+/// leader of its own process group; the supervisor follows the metrics, attention matrices and checkpoints the adapter
+/// writes into the run folder, with the same recovery controller, events, progress and objects as for our engine. Knob
+/// changes (safe mode, critical guided attention) reach every rank through knobs.json; a rollback stops the whole group
+/// (stop.request, then SIGTERM and SIGKILL after -GraceSeconds) and restarts the command with {checkpoint} replaced by
+/// the last Good checkpoint; a command that dies is restarted the same way, one safe-mode level higher, until the
+/// restart budget is spent. -MaxSteps stops the command once it reports that step.</para>
 /// <example><code>Start-TacotronTraining -Dataset ./samples/demo-corpus -Preset demo -Run demo -MaxSteps 300</code><para>Trains the demo preset in the foreground.</para></example>
 /// <example><code>Start-TacotronTraining -Config ./voice.yaml -Detached | Get-TrainingMetrics -Follow -Kind Alignment</code><para>Starts in the background and follows the alignment metrics.</para></example>
 /// <example><code>Start-TacotronTraining -Config ./voice.yaml -Resume</code><para>Resumes a run from its last good checkpoint.</para></example>
+/// <example><code>Start-TacotronTraining -Run ddp -Command 'torchrun', '--nproc_per_node', '2', 'train.py', '--output_directory', 'out', '-c', '{checkpoint}' -Detached</code><para>Supervises a 2-rank torchrun training of a PyTorch script that uses the tacotron_recovery adapter; a rollback or a death restarts it with -c set to the last Good checkpoint.</para></example>
+/// <example><code>Start-TacotronTraining -Run ddp -Command 'torchrun', '--nproc_per_node', '2', 'train.py', '--output_directory', 'out', '-c', '{checkpoint}' -Resume</code><para>Resumes the external run from its last Good checkpoint, in the foreground.</para></example>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "TacotronTraining", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "TacotronTraining", SupportsShouldProcess = true, DefaultParameterSetName = "Engine")]
 [OutputType(typeof(StepMetrics), typeof(AlignmentMetrics), typeof(TrainingEvent), typeof(TacotronRunInfo))]
 public sealed class StartTacotronTrainingCommand : PSCmdlet
 {
@@ -34,17 +44,18 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     public string? Config { get; set; }
 
     /// <summary><para type="description">Dataset folder (LJSpeech layout) or NVIDIA filelist; overrides data.path.</para></summary>
-    [Parameter]
+    [Parameter(ParameterSetName = "Engine")]
     public string? Dataset { get; set; }
 
     /// <summary><para type="description">Model preset: nvidia, small or demo; replaces the config's model dimensions.</para></summary>
-    [Parameter]
+    [Parameter(ParameterSetName = "Engine")]
     [Completers.ValidatePreset]
     [ArgumentCompleter(typeof(Completers.PresetCompleter))]
     public string? Preset { get; set; }
 
-    /// <summary><para type="description">Run name (a folder under -RunsRoot) or a run folder path. Default: the config's name or file name.</para></summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    /// <summary><para type="description">Run name (a folder under -RunsRoot) or a run folder path. Default: the config's name or file name (required with -Command).</para></summary>
+    [Parameter(ParameterSetName = "Engine", ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = "Command", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completers.RunCompleter))]
     public string? Run { get; set; }
 
@@ -52,17 +63,17 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     [Parameter]
     public string? RunsRoot { get; set; }
 
-    /// <summary><para type="description">Stop after this step; overrides training.max_steps.</para></summary>
+    /// <summary><para type="description">Stop after this step; overrides training.max_steps (with -Command: the command is asked to stop once it reports this step).</para></summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int? MaxSteps { get; set; }
 
     /// <summary><para type="description">auto, cpu, cuda or cuda:N.</para></summary>
-    [Parameter]
+    [Parameter(ParameterSetName = "Engine")]
     public string? Device { get; set; }
 
     /// <summary><para type="description">Torch intra-op threads (0 = one per core).</para></summary>
-    [Parameter]
+    [Parameter(ParameterSetName = "Engine")]
     [ValidateRange(0, 1024)]
     public int? Threads { get; set; }
 
@@ -70,7 +81,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Resume { get; set; }
 
-    /// <summary><para type="description">Start from this checkpoint (our .ckpt format).</para></summary>
+    /// <summary><para type="description">Start from this checkpoint (our .ckpt format; with -Command the file that replaces {checkpoint}, e.g. an NVIDIA-format .pt).</para></summary>
     [Parameter]
     [ArgumentCompleter(typeof(Completers.CheckpointCompleter))]
     public string? Checkpoint { get; set; }
@@ -78,6 +89,16 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
     /// <summary><para type="description">Run the engine in the background and return the run at once.</para></summary>
     [Parameter]
     public SwitchParameter Detached { get; set; }
+
+    /// <summary><para type="description">An external training command to supervise instead of our engine: the program, then its arguments, with the literal {checkpoint} where a checkpoint path goes (removed, with the option name before it, when there is none). The command runs in the current location (relative paths in it resolve there); the run folder reaches it as $env:TACOTRON_RECOVERY_RUN.</para></summary>
+    [Parameter(ParameterSetName = "Command", Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Command { get; set; }
+
+    /// <summary><para type="description">With -Command: seconds the command is given to stop by itself (it sees stop.request, saves and exits) before its process group gets SIGTERM, then SIGKILL 5 s later. Default 30.</para></summary>
+    [Parameter(ParameterSetName = "Command")]
+    [ValidateRange(0, 86400)]
+    public int GraceSeconds { get; set; } = 30;
 
     /// <summary><para type="description">Write a StepMetrics object every N steps (default 50; 0 = none). Incidents and decisions are always written.</para></summary>
     [Parameter]
@@ -96,6 +117,7 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
                 Config = configPath, Dataset = this.ProviderPathOrNull(Dataset), Preset = Preset, RunsRoot = this.RunsRootPath(RunsRoot),
                 Run = Run is not null && (Run.Contains('/') || Run.Contains('\\')) ? GetUnresolvedProviderPathFromPSPath(Run) : Run,
                 MaxSteps = MaxSteps, Device = Device, Threads = Threads, Checkpoint = this.ProviderPathOrNull(Checkpoint), Resume = Resume, Detached = Detached,
+                Command = Command, GraceSeconds = Command is null ? null : GraceSeconds, WorkingDirectory = this.CurrentDirectory(),
             });
         }
         catch (FileNotFoundException e)
@@ -106,6 +128,16 @@ public sealed class StartTacotronTrainingCommand : PSCmdlet
         catch (ConfigException e)
         {
             ThrowTerminatingError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, configPath));
+            return;
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "CommandInvalid", ErrorCategory.InvalidArgument, Command));
+            return;
+        }
+        catch (RunDataException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, e.Target));
             return;
         }
         _run = launch.Run;

@@ -10,7 +10,8 @@ namespace TacotronRecovery.Commands;
 /// and its supervisor have exited (up to -TimeoutSeconds); the run's status is then Stopped. The request stays in force
 /// until the run has stopped, so the supervisor never restarts an engine after it. With -Force a run that does not
 /// stop in time is killed: supervisor first, then the engine (on Linux and macOS the whole process group of a detached
-/// run), and its status becomes Killed (no final checkpoint; a resume continues from the last good one). Accepts run
+/// run, and the process group of an external command started with Start-TacotronTraining -Command, torchrun's workers
+/// included), and its status becomes Killed (no final checkpoint; a resume continues from the last good one). Accepts run
 /// objects from Get-TacotronRun or Start-TacotronTraining -Detached on the pipeline.</para>
 /// <example><code>Stop-TacotronTraining -Run voice</code><para>Stops the run 'voice' and returns its final state.</para></example>
 /// <example><code>Get-TacotronRun | Where-Object Status -eq 'Running' | Stop-TacotronTraining -PassThru</code><para>Stops every running run.</para></example>

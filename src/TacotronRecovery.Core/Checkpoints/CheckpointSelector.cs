@@ -29,6 +29,17 @@ public static class CheckpointSelector
         catch (Runs.RunDataException) { return null; }
     }
 
+    /// <summary>
+    /// Where a resume or restart of <paramref name="run"/> continues: for a run of an external command (command.json)
+    /// the newest verified Good entry of checkpoints/external.json, else <see cref="TryLastGood"/>; null when none.
+    /// </summary>
+    public static (string Path, int Step)? TryResumeTarget(Runs.RunDirectory run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.IsExternal) return ExternalCheckpointLedger.TryLastGood(run) is { } e ? (e.Path, e.Step) : null;
+        return TryLastGood(run) is { } s ? (s.Path, s.Entry.Step) : null;
+    }
+
     /// <summary>The newest WellAligned checkpoint that verifies, or null.</summary>
     public static CheckpointSelection? SelectLastWellAligned(CheckpointManifest manifest) =>
         FirstVerified(manifest, manifest.Entries.Where(e => e.WellAligned).Reverse());

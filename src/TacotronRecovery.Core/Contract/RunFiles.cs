@@ -42,6 +42,14 @@ public static class RunFiles
     public const string LogsDir = "logs";
     /// <summary>The detached supervisor's stdout and stderr, inside <see cref="LogsDir"/>.</summary>
     public const string SupervisorLog = "supervisor.log";
+    /// <summary>External command (Start-TacotronTraining -Command): its argv, kept for restarts, -Resume and Invoke-EmergencyRecovery.</summary>
+    public const string Command = "command.json";
+    /// <summary>External command: the knobs the supervisor sets for every rank (written atomically; the adapter reads it when it changes).</summary>
+    public const string Knobs = "knobs.json";
+    /// <summary>External command: attention matrices the adapter writes (step-000500.json), scored by the supervisor into alignment.jsonl.</summary>
+    public const string AttentionDir = "attention";
+    /// <summary>External command: the supervisor's ledger of the command's checkpoints and their health at save, inside <see cref="CheckpointsDir"/>.</summary>
+    public const string ExternalLedger = "external.json";
 
     /// <summary>The log of engine number <paramref name="n"/>'s <paramref name="stream"/> (stdout or stderr), inside <see cref="LogsDir"/>: <c>engine-3.stderr.log</c>.</summary>
     public static string EngineLog(int n, string stream) => $"engine-{n}.{stream}.log";

@@ -72,8 +72,9 @@ public static class EmergencyRecovery
     public static int StartStep(RunDirectory run, string? checkpoint, int? importedStep = null) =>
         importedStep ?? (checkpoint is not null ? StepOf(checkpoint) : LastGoodStep(run) ?? 0);
 
-    /// <summary>The step of the run's newest verified Good checkpoint, or null.</summary>
-    public static int? LastGoodStep(RunDirectory run) => CheckpointSelector.SelectLastGood(CheckpointManifest.Load(run.ManifestFile))?.Entry.Step;
+    /// <summary>The step of the run's newest verified Good checkpoint (for an external command's run, of its ledger), or null.</summary>
+    public static int? LastGoodStep(RunDirectory run) =>
+        run.IsExternal ? CheckpointSelector.TryResumeTarget(run)?.Step : CheckpointSelector.SelectLastGood(CheckpointManifest.Load(run.ManifestFile))?.Entry.Step;
 
     /// <summary>The run's plan from <paramref name="startStep"/>, forecast with the run's measured step time.</summary>
     public static RecoveryPlan Plan(RunDirectory run, int startStep, double stageScale) =>
@@ -94,8 +95,22 @@ public static class EmergencyRecovery
     /// <summary>Where an imported PyTorch checkpoint is written: the run folder, <c>&lt;name&gt;.imported.ckpt</c>.</summary>
     public static string ImportDestination(RunDirectory run, string source) => Path.Combine(run.Path, Path.GetFileNameWithoutExtension(source) + ".imported.ckpt");
 
-    /// <summary>The engine's command line: <c>supervise</c> in emergency mode, up to <paramref name="maxSteps"/> steps past <paramref name="startStep"/>.</summary>
-    public static IReadOnlyList<string> EngineArguments(RunDirectory run, string root, int startStep, int maxSteps, string? config, string? dataset, string? checkpoint)
+    /// <summary>
+    /// The engine's command line: <c>supervise</c> in emergency mode, up to <paramref name="maxSteps"/> steps past
+    /// <paramref name="startStep"/>. For a run of an external command (command.json) the supervisor runs that command
+    /// instead: safe mode one level up and, unless attention was well aligned, attention critical mode, written to
+    /// knobs.json before the command restarts from the last Good checkpoint of its ledger; it stops the command at the
+    /// step limit.
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="root">The runs root.</param>
+    /// <param name="startStep">The step training restarts from.</param>
+    /// <param name="maxSteps">The step budget.</param>
+    /// <param name="config">Config file, if any.</param>
+    /// <param name="dataset">Dataset, if any.</param>
+    /// <param name="checkpoint">Checkpoint to restart from, if given.</param>
+    /// <param name="workingDirectory">Where an external command runs (the caller's current location).</param>
+    public static IReadOnlyList<string> EngineArguments(RunDirectory run, string root, int startStep, int maxSteps, string? config, string? dataset, string? checkpoint, string? workingDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         var args = new List<string> { "supervise", "--run", run.Path, "--runs-root", root, "--emergency", "Invoke-EmergencyRecovery",
@@ -103,6 +118,11 @@ public static class EmergencyRecovery
         if (config is not null) { args.Add("--config"); args.Add(config); }
         if (dataset is not null) { args.Add("--dataset"); args.Add(dataset); }
         if (checkpoint is not null) { args.Add("--checkpoint"); args.Add(checkpoint); }
+        if (checkpoint is null && ExternalCommand.TryLoad(run) is { } command)
+        {
+            args.Add("--command"); args.Add(ExternalCommand.ToJson(command));
+            if (workingDirectory is not null) { args.Add("--working-directory"); args.Add(workingDirectory); }
+        }
         return args;
     }
 

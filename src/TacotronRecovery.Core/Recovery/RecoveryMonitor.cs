@@ -86,7 +86,7 @@ public sealed class RecoveryMonitor
     public RecoveryResult Result(string? engineFailure)
     {
         _diagnosis ??= engineFailure;
-        var good = CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Path;
+        var good = _run.IsExternal ? CheckpointSelector.TryResumeTarget(_run)?.Path : CheckpointSelector.SelectLastGood(CheckpointManifest.Load(_run.ManifestFile))?.Path;
         return _tracker.Result(good, _decisions, _tracker.IsDone ? null : _diagnosis ?? $"Step budget of {_maxSteps} spent");
     }
 }

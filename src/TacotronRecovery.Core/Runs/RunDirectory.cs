@@ -21,6 +21,7 @@ namespace TacotronRecovery.Core.Runs;
 ///   supervisor.lock  held by the supervisor of the run (pid, process start)
 ///   recovery-state.json  the recovery controller's state: restarts, level, budgets (survives engine deaths)
 ///   stop.request     a stop request, in force until the run has stopped
+///   command.json, knobs.json, attention/, checkpoints/external.json   an external command's run (docs/scale-out-supervisor.md)
 /// </code>
 /// </summary>
 public sealed class RunDirectory
@@ -93,6 +94,21 @@ public sealed class RunDirectory
 
     /// <summary>The detached supervisor's log.</summary>
     public string SupervisorLog => System.IO.Path.Combine(LogsDir, RunFiles.SupervisorLog);
+
+    /// <summary>The external command's argv (a run started with Start-TacotronTraining -Command).</summary>
+    public string CommandFile => Combine(RunFiles.Command);
+
+    /// <summary>The knobs the supervisor sets for an external command's ranks.</summary>
+    public string KnobsFile => Combine(RunFiles.Knobs);
+
+    /// <summary>Attention matrices an external command's adapter writes for the supervisor to score.</summary>
+    public string AttentionDir => Combine(RunFiles.AttentionDir);
+
+    /// <summary>The supervisor's ledger of an external command's checkpoints.</summary>
+    public string ExternalLedgerFile => System.IO.Path.Combine(CheckpointsDir, RunFiles.ExternalLedger);
+
+    /// <summary>True for a run of an external command (it has command.json).</summary>
+    public bool IsExternal => File.Exists(CommandFile);
 
     /// <summary>Config written for a recovery from an imported PyTorch checkpoint.</summary>
     public string RecoveryConfigFile => Combine(RunFiles.RecoveryConfig);

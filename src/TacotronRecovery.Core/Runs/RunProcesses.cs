@@ -29,13 +29,20 @@ public sealed record RunProcesses(int? Supervisor, int? Engine)
 
     /// <summary>
     /// Kills the supervisor first (so it cannot restart anything), then the engine. On Unix a detached run is its own
-    /// process group (the supervisor leads it): the whole group gets SIGKILL, which reaches a frozen (SIGSTOP) engine too.
+    /// process group (the supervisor leads it), and so is an external command (it leads its own): each whole group gets
+    /// SIGKILL, which reaches a frozen (SIGSTOP) engine and torchrun's workers too.
     /// Every process is also killed by pid with its descendants. Waits up to <paramref name="wait"/> for them to be gone.
     /// </summary>
     /// <returns>True when no process of the run is alive afterwards.</returns>
     public bool Kill(RunDirectory run, TimeSpan wait)
     {
-        if (!OperatingSystem.IsWindows() && Supervisor is int leader && getpgid(leader) == leader) _ = kill(-leader, SigKill);
+        if (!OperatingSystem.IsWindows())
+        {
+            // A group led by the supervisor (a detached run), or by the engine: an external command runs as the leader of
+            // its own group, so that torchrun's workers go with it.
+            foreach (var pid in new[] { Supervisor, Engine })
+                if (pid is int leader && getpgid(leader) == leader) _ = kill(-leader, SigKill);
+        }
         foreach (var pid in new[] { Supervisor, Engine })
         {
             if (pid is not int p) continue;

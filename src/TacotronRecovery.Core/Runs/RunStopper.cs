@@ -47,8 +47,8 @@ public static class RunStopper
         string who = string.Join(" and ", new[] { processes.Supervisor is int s ? $"supervisor pid {s}" : null, processes.Engine is int e ? $"engine pid {e}" : null }.Where(x => x is not null));
         if (!processes.Kill(run, TimeSpan.FromSeconds(10)))
             return new RunKill(false, who, $"Run '{run.Name}': {who} could not be killed.");
-        var target = CheckpointSelector.TryLastGood(run);
-        string resume = target is null ? "No good checkpoint verifies." : $"Start-TacotronTraining -Resume continues from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).";
+        var target = CheckpointSelector.TryResumeTarget(run);
+        string resume = target is not { } t ? "No good checkpoint verifies." : $"Start-TacotronTraining -Resume continues from {Path.GetFileName(t.Path)} (step {t.Step}).";
         string message = $"Killed by Stop-TacotronTraining -Force: the run did not stop within {waitedSeconds} s ({who}); no final checkpoint. {resume}";
         int step = RunStateStore.Record(run, RunStatus.Killed, message, ExitCodes.Killed).Step;
         using (var w = new JsonLinesWriter<TrainingEvent>(run.EventsFile))

@@ -33,7 +33,7 @@ public record RunSummary
     public double? LastLoss { get; init; }
     /// <summary>Diagonality of the last alignment measurement.</summary>
     public double? LastDiagonality { get; init; }
-    /// <summary>Checkpoints in the manifest (or .ckpt files when there is no readable manifest).</summary>
+    /// <summary>Checkpoints in the manifest (or .ckpt files when there is no readable manifest); for an external command's run, in its ledger.</summary>
     public int Checkpoints { get; init; }
     /// <summary>Device.</summary>
     public string? Device { get; init; }
@@ -128,6 +128,7 @@ public record RunSummary
     {
         try
         {
+            if (run.IsExternal) return ExternalCheckpointLedger.Load(run.ExternalLedgerFile).Entries.Count;
             if (File.Exists(run.ManifestFile)) return CheckpointManifest.Load(run.ManifestFile).Entries.Count;
         }
         catch (RunDataException) { }

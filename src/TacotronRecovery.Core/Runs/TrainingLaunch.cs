@@ -28,6 +28,12 @@ public sealed record TrainingRequest
     public bool Resume { get; init; }
     /// <summary>Run in the background (the engine writes nothing to stdout).</summary>
     public bool Detached { get; init; }
+    /// <summary>An external training command (program first, <c>{checkpoint}</c> where a checkpoint path goes) to supervise instead of our engine.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+    /// <summary>External command: seconds a stop request is given before the process group gets SIGTERM (null: the supervisor's default).</summary>
+    public int? GraceSeconds { get; init; }
+    /// <summary>External command: the folder it runs in (relative paths in its arguments resolve there): the caller's current location.</summary>
+    public string? WorkingDirectory { get; init; }
 }
 
 /// <summary>
@@ -41,6 +47,8 @@ public sealed record TrainingLaunch(RunDirectory Run, IReadOnlyList<string> Argu
     /// <summary>Prepares <paramref name="request"/>.</summary>
     /// <exception cref="FileNotFoundException">The config file does not exist.</exception>
     /// <exception cref="ConfigException">The config is invalid.</exception>
+    /// <exception cref="ArgumentException">An empty command.</exception>
+    /// <exception cref="RunDataException">CommandCorrupt: -Resume of an external run whose command.json is unusable.</exception>
     public static TrainingLaunch Prepare(TrainingRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -50,6 +58,16 @@ public sealed record TrainingLaunch(RunDirectory Run, IReadOnlyList<string> Argu
         string runName = request.Run ?? ConfigLoader.RunNameFor(ConfigLoader.LoadOrDefault(request.Config), request.Config);
         var args = new List<string> { "supervise" };
         void Add(string key, string? value) { if (value is not null) { args.Add("--" + key); args.Add(value); } }
+        var run = new RunDirectory(Path.IsPathRooted(runName) ? runName : Path.Combine(request.RunsRoot, runName));
+        // -Resume of a run started with -Command resumes that command.
+        var command = request.Command ?? (request.Resume ? ExternalCommand.TryLoad(run) : null);
+        if (command is not null)
+        {
+            if (command.Count == 0 || string.IsNullOrWhiteSpace(command[0])) throw new ArgumentException("The command is empty: give the program first, then its arguments.");
+            Add("command", ExternalCommand.ToJson(command));
+            Add("grace-seconds", request.GraceSeconds?.ToString(CultureInfo.InvariantCulture));
+            Add("working-directory", request.WorkingDirectory);
+        }
         Add("config", request.Config);
         Add("dataset", request.Dataset);
         Add("preset", request.Preset);
@@ -61,7 +79,6 @@ public sealed record TrainingLaunch(RunDirectory Run, IReadOnlyList<string> Argu
         Add("checkpoint", request.Checkpoint);
         if (request.Resume) args.Add("--resume");
         if (request.Detached) args.Add("--quiet");
-        var run = new RunDirectory(Path.IsPathRooted(runName) ? runName : Path.Combine(request.RunsRoot, runName));
         return new TrainingLaunch(run, args);
     }
 }

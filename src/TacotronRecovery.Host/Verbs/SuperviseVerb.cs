@@ -17,6 +17,8 @@ namespace TacotronRecovery.Host.Verbs;
 /// long enough to save a checkpoint. Each decision is one event and one alert, with the dead engine's exit code and the
 /// tail of its stderr. A stop request (stop.request, SIGINT, SIGTERM) is final: no engine is restarted after it.
 /// With --detach the supervisor leaves the caller's session, terminal and pipes (see <see cref="Detach"/>).
+/// With --command (a JSON array: an external training command such as torchrun with the tacotron_recovery adapter) it
+/// supervises that command instead, with the same controller, events and exit codes (<see cref="ExternalSupervisor"/>).
 /// </summary>
 public static class SuperviseVerb
 {
@@ -32,6 +34,15 @@ public static class SuperviseVerb
         var config = RunSession.LoadConfig(args, out var configPath);
         var run = RunSession.Locate(args, config, configPath);
         bool detached = args.Has("detach");
+        IReadOnlyList<string>? command = null;
+        if (args.Get("command") is { } json)
+        {
+            try { command = ExternalCommand.FromJson(json); }
+            catch (ArgumentException e) { throw new UsageException($"--command: {e.Message}"); }
+        }
+        var external = command is null ? null : new ExternalSupervisor.Options(command, args.Has("resume"), args.Get("checkpoint"), args.Get("emergency"),
+            args.Int("max-steps"), TimeSpan.FromSeconds(args.Int("grace-seconds") ?? ExternalSupervisor.DefaultGraceSeconds),
+            Path.GetFullPath(args.Get("working-directory") ?? Environment.CurrentDirectory));
         args.Has("resume"); args.Get("checkpoint"); args.Has("quiet"); args.Get("emergency");
         args.RejectUnknown();
         run.Create();
@@ -53,6 +64,7 @@ public static class SuperviseVerb
         var alerts = new AlertBridge(config, run, warning => Console.Error.WriteLine("warning: " + warning));
         try
         {
+            if (external is not null) return new ExternalSupervisor(config, run, external, detached, alerts, stopping.Token).Run();
             bool restarted = false;
             while (true)
             {
@@ -77,7 +89,7 @@ public static class SuperviseVerb
                 if (run.StopRequested || stopping.IsCancellationRequested)
                     return Stopped(run, $"The engine died ({reason}) after the stop request, before its stop checkpoint; not restarted.", death);
 
-                var decision = Decide(config, run, reason, death);
+                var decision = Decide(config, run, reason);
                 var e = ToEvent(decision, run, death);
                 AppendEvent(run, e, echo: !detached);
                 alerts.OnEvent(e);
@@ -111,7 +123,7 @@ public static class SuperviseVerb
     /// The controller's answer to a death, from the run's persisted recovery state (or the newest checkpoint's when the
     /// engine never wrote one), written back before the next engine starts.
     /// </summary>
-    private static RecoveryDecision Decide(Core.Config.TacotronConfig config, RunDirectory run, string reason, EngineDeath death)
+    private static RecoveryDecision Decide(Core.Config.TacotronConfig config, RunDirectory run, string reason)
     {
         RecoveryState? state;
         try { state = RecoveryStateStore.TryRead(run.RecoveryStateFile); }
@@ -122,7 +134,7 @@ public static class SuperviseVerb
         return decisions.Single();
     }
 
-    private static TrainingEvent ToEvent(RecoveryDecision d, RunDirectory run, EngineDeath death)
+    internal static TrainingEvent ToEvent(RecoveryDecision d, RunDirectory run, EngineDeath death)
     {
         var e = d.ToEvent(run.Name, DateTimeOffset.UtcNow);
         var data = e.Data ?? new JsonObject();
@@ -131,17 +143,17 @@ public static class SuperviseVerb
         string message = d.Reason;
         if (d.Action == RecoveryAction.Restart)
         {
-            var target = CheckpointSelector.TryLastGood(run);
+            var target = CheckpointSelector.TryResumeTarget(run);
             data["resume_checkpoint"] = target?.Path;
-            data["resume_step"] = target?.Entry.Step;
-            message += target is null ? " No good checkpoint verifies: the engine starts from scratch."
-                : $" Resuming from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).";
+            data["resume_step"] = target?.Step;
+            message += target is not { } t ? $" No good checkpoint verifies: the {(run.IsExternal ? "command" : "engine")} starts from scratch."
+                : $" Resuming from {Path.GetFileName(t.Path)} (step {t.Step}).";
         }
         return e with { Message = message, Data = data };
     }
 
     /// <summary>The dead engine's exit code, stderr log and stderr tail, in an event's data.</summary>
-    private static void AddDeath(JsonObject data, EngineDeath death)
+    internal static void AddDeath(JsonObject data, EngineDeath death)
     {
         data["exit_code"] = death.ExitCode;
         data["stderr_log"] = death.StderrLog;
@@ -149,10 +161,10 @@ public static class SuperviseVerb
     }
 
     /// <summary>The run ends stopped (on request) although its engine did not stop by itself; says which checkpoint a resume uses.</summary>
-    private static int Stopped(RunDirectory run, string why, EngineDeath? death = null)
+    internal static int Stopped(RunDirectory run, string why, EngineDeath? death = null)
     {
-        var target = CheckpointSelector.TryLastGood(run);
-        string message = why + (target is null ? " No good checkpoint verifies." : $" A resume continues from {Path.GetFileName(target.Path)} (step {target.Entry.Step}).");
+        var target = CheckpointSelector.TryResumeTarget(run);
+        string message = why + (target is not { } t ? " No good checkpoint verifies." : $" A resume continues from {Path.GetFileName(t.Path)} (step {t.Step}).");
         var data = new JsonObject();
         if (death is not null) AddDeath(data, death);
         AppendEvent(run, new TrainingEvent
@@ -206,10 +218,10 @@ public static class SuperviseVerb
         lock (tail) return new EngineDeath(child.ExitCode, child.Id, tail.ToArray(), stderrLog);
     }
 
-    private static int NextLogNumber(string dir) =>
+    internal static int NextLogNumber(string dir) =>
         Directory.EnumerateFiles(dir, RunFiles.EngineLogPattern).Select(f => LogNumber(f) ?? 0).DefaultIfEmpty(0).Max() + 1;
 
-    private static void PruneLogs(string dir, int newest)
+    internal static void PruneLogs(string dir, int newest)
     {
         foreach (var f in Directory.EnumerateFiles(dir, RunFiles.EngineLogPattern).ToList())
         {
@@ -239,7 +251,7 @@ public static class SuperviseVerb
         try { run.RequestStop(); } catch (IOException) { }
     }
 
-    private static void AppendEvent(RunDirectory run, TrainingEvent e, bool echo)
+    internal static void AppendEvent(RunDirectory run, TrainingEvent e, bool echo)
     {
         using (var w = new JsonLinesWriter<TrainingEvent>(run.EventsFile)) w.Append(e);
         if (echo) EngineEnvelope.Write(Console.Out, EngineEnvelope.Event, e);
