@@ -17,8 +17,9 @@ PyTorchAdapter property says where the module keeps it) and add a few lines (doc
         if ad.should_stop(): save a checkpoint, ad.checkpoint_saved(path, iteration), exit 0
 
 The run directory has TacotronRecovery's layout (docs/run-directory.md): rank 0 appends metrics.jsonl and
-events.jsonl and writes attention/step-NNNNNN.json; every rank reads knobs.json and stop.request. The contract with
-the supervisor is docs/scale-out.md.
+events.jsonl and writes attention/step-NNNNNN.json, and reads knobs.json and stop.request, which it shares with the
+other ranks in the one all-reduce per step (so only rank 0's node needs the run directory). The contract with the
+supervisor is docs/scale-out.md.
 """
 import datetime
 import json
@@ -102,15 +103,21 @@ class TacotronRecovery:
             os.makedirs(os.path.join(self.run_dir, ATTENTION_DIR), exist_ok=True)
             self._metrics = open(os.path.join(self.run_dir, METRICS), 'a', encoding='utf-8')
             self._events = open(os.path.join(self.run_dir, EVENTS), 'a', encoding='utf-8')
-        self._refresh_knobs()
-        if not self._collective and self._staged is not None:
-            self._knobs = self._staged[1]
+        self.knobs()
+        if self._collective:  # the knobs in force at the start (a restart in safe mode): rank 0's, on every rank
+            box = [self._staged[1] if self.is_writer and self._staged is not None else None]
+            torch.distributed.broadcast_object_list(box, src=0)
+            if box[0] is not None:
+                self._knobs = box[0]
             self._staged = None
 
     # ---------------------------------------------------------------------------------------------------- knobs
 
     def _refresh_knobs(self):
-        """Stages knobs.json when its mtime or size changed (one stat per call)."""
+        """Stages knobs.json when its mtime or size changed (one stat per call). In DDP only rank 0 reads the file and
+        shares it with the others (so other nodes need not see the run directory)."""
+        if self._collective and not self.is_writer:
+            return
         try:
             st = os.stat(self._knobs_path)
         except FileNotFoundError:
@@ -131,11 +138,11 @@ class TacotronRecovery:
         self._knobs_stamp = stamp
         version = knobs.get('version')
         ident = int(version) if isinstance(version, (int, float)) and not isinstance(version, bool) else zlib.crc32(raw)
-        self._staged = (ident, knobs)
+        self._staged = (max(0, ident), knobs)
 
     def knobs(self):
-        """The knobs in force (knobs.json as the supervisor last wrote it, once every rank has read it; {} before).
-        Without DDP a changed file applies at once; in DDP at the step_is_safe after every rank has read it."""
+        """The knobs in force (knobs.json as the supervisor last wrote it; {} before). Without DDP a changed file
+        applies at once; in DDP rank 0 reads it and every rank switches at the same step_is_safe."""
         self._refresh_knobs()
         if not self._collective and self._staged is not None:
             self._knobs = self._staged[1]
@@ -196,8 +203,8 @@ class TacotronRecovery:
     # ----------------------------------------------------------------------------------------------------- verdict
 
     def step_is_safe(self, losses, grad_norm):
-        """True when every loss component and the gradient norm are finite on every rank (one all-reduce of four
-        integers in DDP, which also agrees on the stop request and the knobs). False: do not call optimizer.step()."""
+        """True when every loss component and the gradient norm are finite on every rank (one all-reduce of three
+        integers in DDP, which also carries rank 0's stop request and new knobs). False: do not call optimizer.step()."""
         names, values = [], []
         for key, value in losses.items():
             if value is None:
@@ -209,31 +216,35 @@ class TacotronRecovery:
         self._last = (dict(zip(names, numbers[:-1])), numbers[-1])
         bad = not all(math.isfinite(x) for x in numbers)
         self._refresh_knobs()
-        stop = os.path.exists(self._stop_path)
         if self._collective:
-            staged = self._staged[0] if self._staged is not None else None
-            mine = staged if staged is not None else -1
-            flags = torch.tensor([int(bad), int(stop), mine, -mine], dtype=torch.int64)
+            # One all-reduce (MAX): any rank non-finite; rank 0 saw stop.request; rank 0 has new knobs (their id).
+            stop = self.is_writer and os.path.exists(self._stop_path)
+            staged = self._staged[0] if self._staged is not None else -1
+            flags = torch.tensor([int(bad), int(stop), staged], dtype=torch.int64)
             torch.distributed.all_reduce(flags, op=torch.distributed.ReduceOp.MAX)
             bad, stop = bool(flags[0]), bool(flags[1])
-            if staged is not None and int(flags[2]) == staged and -int(flags[3]) == staged:
-                self._knobs = self._staged[1]
+            if int(flags[2]) >= 0:  # rare: rank 0 sends the new knobs to every rank, which switch together
+                box = [self._staged[1] if self.is_writer else None]
+                torch.distributed.broadcast_object_list(box, src=0)
+                self._knobs = box[0]
                 self._staged = None
         else:
+            stop = os.path.exists(self._stop_path)
             self.knobs()
         self._stop = self._stop or stop
         self._stop_fresh = True
         return not bad or not self.skip_nonfinite
 
     def should_stop(self):
-        """True on every rank once stop.request exists (the supervisor's graceful stop): save a checkpoint, exit 0.
-        Uses the verdict of the last step_is_safe; without one it all-reduces itself (call it on every rank)."""
+        """True on every rank once stop.request exists (rank 0 looks; the supervisor's graceful stop): save a
+        checkpoint, exit 0. Uses the verdict of the last step_is_safe; without one it all-reduces itself (then call it
+        on every rank)."""
         if self._stop_fresh:
             self._stop_fresh = False
             return self._stop
         stop = os.path.exists(self._stop_path)
         if self._collective:
-            flag = torch.tensor([int(stop)], dtype=torch.int64)
+            flag = torch.tensor([int(stop and self.is_writer)], dtype=torch.int64)
             torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
             stop = bool(flag[0])
         self._stop = self._stop or stop

@@ -213,7 +213,7 @@ def main(argv=None):
     items = load_filelist(a.filelist, a.mel_dir or os.path.dirname(os.path.abspath(a.filelist)))
     stream = batches(items, min(a.batch_size, max(1, len(items) // world)), rank, world, a.seed)
     weights_log = open(os.path.join(a.output_directory, f'weights-rank{rank}.txt'), 'a') if a.weights_log else None
-    step_times, adapter_times = [], []
+    step_times, adapter_times, verdict_times = [], [], []
 
     def save(it):
         path = os.path.join(a.output_directory, f'checkpoint_{it}')
@@ -278,7 +278,8 @@ def main(argv=None):
             safe = ad.step_is_safe(losses, grad_norm)
         else:
             safe = all(math.isfinite(float(v)) for v in losses.values()) and math.isfinite(float(grad_norm))
-        t_adapter += time.perf_counter() - t0
+        verdict_times.append(time.perf_counter() - t0)
+        t_adapter += verdict_times[-1]
         if safe:
             optimizer.step()
         seconds = time.perf_counter() - start
@@ -304,9 +305,10 @@ def main(argv=None):
     if not stopped and (a.iters_per_checkpoint <= 0 or iteration % a.iters_per_checkpoint != 0):
         save(iteration)
     if a.timing and rank == 0 and len(step_times) > 1:
-        steps, adapter = step_times[1:], adapter_times[1:]  # the first step warms up
+        steps, adapter, verdict = step_times[1:], adapter_times[1:], verdict_times[1:]  # the first step warms up
         print(f'timing: steps={len(steps)} world={world} mean_step={statistics.mean(steps):.4f}s '
               f'median_step={statistics.median(steps):.4f}s mean_adapter={statistics.mean(adapter) * 1000:.3f}ms '
+              f'(verdict {statistics.mean(verdict) * 1000:.3f}ms, median {statistics.median(verdict) * 1000:.3f}ms) '
               f'adapter_share={statistics.mean(adapter) / statistics.mean(steps) * 100:.3f}%', flush=True)
     if ad:
         ad.close()
