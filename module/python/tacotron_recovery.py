@@ -316,14 +316,13 @@ class TacotronRecovery:
         for i in range(min(count, a.size(0))):
             steps = min(a.size(1), -(-out_lengths[i] // self.frames_per_step))
             tokens = min(a.size(2), in_lengths[i])
-            matrix = a[i, :steps, :tokens].reshape(-1).tolist()
-            utterances.append({'id': str(ids[i]), 'steps': steps, 'tokens': tokens,
-                               'alignment': [round(x, 6) for x in matrix]})
+            matrix = a[i, :steps, :tokens].reshape(-1).double().mul(1e6).round().div(1e6).tolist()  # 6 decimals
+            utterances.append({'id': str(ids[i]), 'steps': steps, 'tokens': tokens, 'alignment': matrix})
         doc = {'step': int(step), 'source': source, 'utterances': utterances}
         path = os.path.join(self.run_dir, ATTENTION_DIR, f'step-{int(step):06d}.json')
         tmp = f'{path}.tmp-{os.getpid()}'
         with open(tmp, 'w', encoding='utf-8') as f:
-            json.dump(doc, f, separators=(',', ':'))
+            f.write(json.dumps(doc, separators=(',', ':')))
         os.replace(tmp, path)
         return path
 

@@ -11,6 +11,9 @@ BeforeDiscovery {
         if ($LASTEXITCODE -ne 0) { $script:NoTorch = "$python cannot import torch and numpy with gloo ($said)" }
     }
     if ($script:NoTorch) { Write-Host "Scale-out (PyTorch) tests skipped: $script:NoTorch; install python3-torch and python3-numpy (build.ps1 test does so as root on Debian/Ubuntu)." }
+    # The supervised tests need Start-TacotronTraining -Command (the supervisor side of scale-out).
+    Import-Module $env:TACOTRON_MODULE_PATH -Force
+    $script:NoSupervisor = -not (Get-Command Start-TacotronTraining).Parameters.ContainsKey('Command')
 }
 
 BeforeAll {
@@ -295,5 +298,57 @@ Describe 'Hand-off between our engine and the PyTorch trainer' -Skip:([bool]$scr
         $steps[0].Step | Should -Be 4 -Because 'the engine continues after the PyTorch iteration'
         $steps.Step | Should -Be @(4, 5) -Because '-MaxSteps counts from the restored step'
         $steps[-1].Step | Should -Be 5
+    }
+}
+
+# Written against the adapter/supervisor contract (docs/scale-out.md) by the PyTorch side: the real trainer under the
+# supervisor. Skipped until Start-TacotronTraining has -Command.
+Describe 'Supervised PyTorch run (Start-TacotronTraining -Command, 2 ranks)' -Skip:([bool]$script:NoTorch -or $script:NoSupervisor) {
+    BeforeEach {
+        $script:Runs = Join-Path $TestDrive 'supervised-runs'
+        $script:Out = Join-Path $TestDrive "supervised-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $script:RecoveryConfig = Join-Path $TestDrive 'recovery.yaml'
+        @'
+recovery:
+  skip_window_steps: 20
+  max_skips_in_window: 2
+  spike_persist_steps: 3
+  cooldown_steps: 5
+  max_restarts: 3
+'@ | Set-Content $script:RecoveryConfig
+        # The run directory comes from TACOTRON_RECOVERY_RUN, which the supervisor sets.
+        $script:Torchrun = @('/usr/bin/torchrun', '--nproc_per_node', '2', '--master_addr', '127.0.0.1', '--master_port', "$(Get-FreePort)",
+            '--redirects', '1', '--tee', '1', '--log_dir', (Join-Path $Out 'torchrun'), $script:Trainer,
+            '--filelist', $script:Filelist, '-o', $Out, '--iterations', '15', '--iters-per-checkpoint', '3', '--attention-every', '3',
+            '-c', '{checkpoint}')
+    }
+
+    It 'restarts after a killed rank from a Good checkpoint and completes' {
+        $objects = Start-TacotronTraining -Config $RecoveryConfig -RunsRoot $Runs -Run killed -Command ($Torchrun + @('--kill-rank-at', '1:10')) -GraceSeconds 10 -WarningAction SilentlyContinue
+        $objects[-1].Status | Should -Be 'Completed'
+        $events = @(Get-Content (Join-Path $Runs 'killed/events.jsonl') | ConvertFrom-Json)
+        @($events | Where-Object code -eq 'Restart').Count | Should -Be 1
+        $steps = @(Get-Content (Join-Path $Runs 'killed/metrics.jsonl') | ConvertFrom-Json).step
+        $steps[-1] | Should -Be 15
+        $restartAt = @(for ($i = 1; $i -lt $steps.Count; $i++) { if ($steps[$i] -le $steps[$i - 1]) { $steps[$i] } })
+        $restartAt.Count | Should -Be 1 -Because 'the restarted group resumed once, from a checkpoint before the death'
+        ($restartAt[0] - 1) % 3 | Should -Be 0 -Because 'it resumed right after a checkpoint_<3k>'
+        $ledger = Get-Content (Join-Path $Runs 'killed/checkpoints/external.json') -Raw | ConvertFrom-Json
+        ($ledger | Where-Object step -eq ($restartAt[0] - 1)).good | Should -BeTrue
+    }
+
+    It 'rolls back a NaN storm: every rank restarts from the Good checkpoint with the safe-mode learning rate applied' {
+        $objects = Start-TacotronTraining -Config $RecoveryConfig -RunsRoot $Runs -Run storm -Command ($Torchrun + @('--nan-storm-from', '10')) -GraceSeconds 10 -WarningAction SilentlyContinue
+        $objects[-1].Status | Should -Be 'Completed'
+        $codes = @(Get-Content (Join-Path $Runs 'storm/events.jsonl') | ConvertFrom-Json).code
+        $codes | Should -Contain 'Rollback'
+        $codes | Should -Contain 'SafeModeEnter'
+        $lines = @(Get-Content (Join-Path $Runs 'storm/metrics.jsonl') | ConvertFrom-Json)
+        @($lines | Where-Object skipped).Count | Should -BeGreaterOrEqual 3
+        $knobs = Get-Content (Join-Path $Runs 'storm/knobs.json') -Raw | ConvertFrom-Json
+        $knobs.safe_mode_level | Should -BeGreaterOrEqual 1
+        $lines[-1].step | Should -Be 15
+        $lines[-1].learning_rate | Should -Be $knobs.learning_rate -Because 'the adapter applied the supervisor''s learning rate on every rank'
+        $lines[-1].safe_mode_level | Should -Be $knobs.safe_mode_level
     }
 }

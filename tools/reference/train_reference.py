@@ -14,8 +14,8 @@ filelist.txt (`id|token ids|text`), our features and NVIDIA's 148 symbol ids, so
 
 Faults for the tests (docs/scale-out.md): --inject-nan-at STEP (NaN in the loss before backward, or with
 --nan-after-backward only in the reported loss, so only the all-reduced verdict makes the other ranks skip),
---nan-storm-from STEP, --collapse-attention-at STEP (attention energies zeroed: uniform attention),
---kill-rank-at RANK:STEP (SIGKILL); --fault-rank limits the NaN faults to one rank.
+--nan-storm-from STEP (once per output directory), --collapse-attention-at STEP (attention energies zeroed: uniform attention),
+--kill-rank-at RANK:STEP (SIGKILL, once per output directory); --fault-rank limits the NaN faults to one rank.
 """
 import argparse
 import hashlib
@@ -162,10 +162,12 @@ def parse(argv):
     p.add_argument('--timing', action='store_true', help='rank 0 prints step and adapter timing at the end')
     p.add_argument('--inject-nan-at', type=int, help='NaN in the loss at this iteration')
     p.add_argument('--nan-after-backward', action='store_true', help='--inject-nan-at: the NaN goes only into the reported loss')
-    p.add_argument('--nan-storm-from', type=int, help='NaN in the loss at every iteration from this one on')
+    p.add_argument('--nan-storm-from', type=int, help='NaN in the loss at every iteration from this one on (once per output '
+                                                      'directory: a process restarted from an earlier checkpoint is healthy)')
     p.add_argument('--fault-rank', type=int, default=-1, help='NaN faults on this rank only (-1: every rank)')
     p.add_argument('--collapse-attention-at', type=int, help='zero the attention energies\' weights at this iteration')
-    p.add_argument('--kill-rank-at', help='RANK:ITERATION: that rank SIGKILLs itself at the start of the iteration')
+    p.add_argument('--kill-rank-at', help='RANK:ITERATION: that rank SIGKILLs itself at the start of the iteration, once '
+                                          '(a marker file in the output directory keeps a restart from dying again)')
     return p.parse_args(argv)
 
 
@@ -180,6 +182,10 @@ def main(argv=None):
     rank = torch.distributed.get_rank() if distributed else 0
     device = torch.device(f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}' if torch.cuda.is_available() else 'cpu')
     kill = tuple(int(x) for x in a.kill_rank_at.split(':')) if a.kill_rank_at else None
+    kill_marker = os.path.join(a.output_directory, f'killed-rank{kill[0]}-at-{kill[1]}') if kill else None
+    # A storm happens once per output directory: a process restarted (from a checkpoint before it) trains on healthily.
+    storm_marker = os.path.join(a.output_directory, f'nan-storm-from-{a.nan_storm_from}')
+    storm_armed = a.nan_storm_from is not None and not os.path.exists(storm_marker)
 
     checkpoint = torch.load(a.checkpoint_path, map_location='cpu') if a.checkpoint_path else None
     h = dims_from_state_dict(checkpoint['state_dict'], PRESETS[a.hparams]) if checkpoint else dict(PRESETS[a.hparams])
@@ -229,7 +235,8 @@ def main(argv=None):
     stopped = False
     while iteration < a.iterations:
         iteration += 1
-        if kill and kill == (rank, iteration):
+        if kill and kill == (rank, iteration) and not os.path.exists(kill_marker):
+            open(kill_marker, 'w').close()  # once: a restart that passes this iteration again lives
             print(f'rank {rank}: killing myself at iteration {iteration}', flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
         start = time.perf_counter()
@@ -262,7 +269,10 @@ def main(argv=None):
         gate_loss = F.binary_cross_entropy_with_logits(gate.reshape(-1, 1), gate_target.reshape(-1, 1))
         ga_loss = guided_attention_loss(align, text_lengths, mel_lengths, a.guided_attention_sigma)
         faulty_rank = a.fault_rank in (-1, rank)
-        nan_now = faulty_rank and ((a.inject_nan_at == iteration) or (a.nan_storm_from is not None and iteration >= a.nan_storm_from))
+        storm = storm_armed and iteration >= a.nan_storm_from
+        if storm and rank == 0 and not os.path.exists(storm_marker):
+            open(storm_marker, 'w').close()
+        nan_now = faulty_rank and (a.inject_nan_at == iteration or storm)
         if nan_now and not (a.nan_after_backward and a.inject_nan_at == iteration):
             mel_loss = mel_loss * float('nan')  # NaN gradients too, as a real overflow gives
         loss = mel_loss + post_loss + gate_loss + ga_weight * ga_loss
