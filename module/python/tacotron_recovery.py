@@ -68,7 +68,8 @@ def _now():
 
 
 class TacotronRecovery:
-    """One per process. rank/world_size: from torch.distributed when it is initialised, else the RANK/WORLD_SIZE
+    """One per process, created on every rank after init_process_group (in DDP the constructor shares rank 0's knobs,
+    a collective). rank/world_size: from torch.distributed when it is initialised, else the RANK/WORLD_SIZE
     environment torchrun sets, else 0/1. run_dir: default $TACOTRON_RECOVERY_RUN (the supervisor sets it).
     The keyword defaults are the script's own values, used while knobs.json leaves a knob null."""
 
@@ -205,14 +206,12 @@ class TacotronRecovery:
     def step_is_safe(self, losses, grad_norm):
         """True when every loss component and the gradient norm are finite on every rank (one all-reduce of three
         integers in DDP, which also carries rank 0's stop request and new knobs). False: do not call optimizer.step()."""
-        names, values = [], []
-        for key, value in losses.items():
-            if value is None:
-                continue
-            names.append(key)
-            values.append(value.detach().reshape(()).float() if torch.is_tensor(value) else torch.tensor(float(value)))
-        grad = grad_norm.detach().reshape(()).float() if torch.is_tensor(grad_norm) else torch.tensor(float(grad_norm))
-        numbers = torch.stack([v.cpu() for v in values] + [grad.cpu()]).tolist()
+        names = [k for k, v in losses.items() if v is not None]
+        items = [losses[k] for k in names] + [grad_norm]
+        device = next((v.device for v in items if torch.is_tensor(v)), torch.device('cpu'))
+        # One device-to-host copy for all of them (one synchronisation on a GPU).
+        numbers = torch.stack([v.detach().reshape(()).float().to(device) if torch.is_tensor(v)
+                               else torch.tensor(float(v), device=device) for v in items]).cpu().tolist()
         self._last = (dict(zip(names, numbers[:-1])), numbers[-1])
         bad = not all(math.isfinite(x) for x in numbers)
         self._refresh_knobs()
