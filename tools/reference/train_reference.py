@@ -160,6 +160,8 @@ def parse(argv):
     p.add_argument('--threads', type=int, default=1, help='torch intra-op threads per process')
     p.add_argument('--weights-log', action='store_true', help='append "step skipped hash" per step to weights-rank<R>.txt')
     p.add_argument('--timing', action='store_true', help='rank 0 prints step and adapter timing at the end')
+    p.add_argument('--timing-barrier', action='store_true',
+                   help='DDP: a timed barrier just before the verdict, so the verdict\'s time excludes the wait for other ranks')
     p.add_argument('--inject-nan-at', type=int, help='NaN in the loss at this iteration')
     p.add_argument('--nan-after-backward', action='store_true', help='--inject-nan-at: the NaN goes only into the reported loss')
     p.add_argument('--nan-storm-from', type=int, help='NaN in the loss at every iteration from this one on (once per output '
@@ -219,7 +221,7 @@ def main(argv=None):
     items = load_filelist(a.filelist, a.mel_dir or os.path.dirname(os.path.abspath(a.filelist)))
     stream = batches(items, min(a.batch_size, max(1, len(items) // world)), rank, world, a.seed)
     weights_log = open(os.path.join(a.output_directory, f'weights-rank{rank}.txt'), 'a') if a.weights_log else None
-    step_times, adapter_times, verdict_times = [], [], []
+    step_times, adapter_times, verdict_times, barrier_times = [], [], [], []
 
     def save(it):
         path = os.path.join(a.output_directory, f'checkpoint_{it}')
@@ -283,6 +285,10 @@ def main(argv=None):
         grad_norm = nn.utils.clip_grad_norm_(model.parameters(), clip)
         losses = {'loss': loss, 'mel_loss': mel_loss, 'mel_postnet_loss': post_loss, 'gate_loss': gate_loss,
                   'guided_attention_loss': ga_loss}
+        if a.timing_barrier and distributed:
+            t0 = time.perf_counter()
+            torch.distributed.barrier()  # ranks aligned here: what remains in the verdict is the adapter's own cost
+            barrier_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         if ad:
             safe = ad.step_is_safe(losses, grad_norm)
@@ -319,7 +325,8 @@ def main(argv=None):
         print(f'timing: steps={len(steps)} world={world} mean_step={statistics.mean(steps):.4f}s '
               f'median_step={statistics.median(steps):.4f}s mean_adapter={statistics.mean(adapter) * 1000:.3f}ms '
               f'(verdict {statistics.mean(verdict) * 1000:.3f}ms, median {statistics.median(verdict) * 1000:.3f}ms) '
-              f'adapter_share={statistics.mean(adapter) / statistics.mean(steps) * 100:.3f}%', flush=True)
+              f'adapter_share={statistics.mean(adapter) / statistics.mean(steps) * 100:.3f}%'
+              + (f' barrier_before_verdict={statistics.mean(barrier_times[1:]) * 1000:.3f}ms' if barrier_times else ''), flush=True)
     if ad:
         ad.close()
     if weights_log:
