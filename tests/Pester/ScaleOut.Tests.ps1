@@ -108,6 +108,23 @@ Describe 'Test-TacotronEnvironment' {
     }
 }
 
+Describe 'The engine verb mels' -Skip:([bool]$script:NoTorch) {
+    It 'writes our mels as one .npy per utterance (float32 [80, frames]) and a filelist with NVIDIA''s symbol ids' {
+        $rows = @(Get-Content $script:Filelist)
+        $rows.Count | Should -Be 16
+        foreach ($row in $rows) {
+            $id, $ids, $text = $row -split '\|', 3
+            $id | Should -Match '^DEMO-\d{4}$'
+            $text | Should -Not -BeNullOrEmpty
+            $numbers = @($ids -split ' ' | ForEach-Object { [int]$_ })
+            ($numbers | Measure-Object -Minimum -Maximum) | ForEach-Object { $_.Minimum | Should -BeGreaterThan 0; $_.Maximum | Should -BeLessThan 148 }
+        }
+        $first = ($rows[0] -split '\|')[0]
+        $said = & $script:Python -c "import sys, numpy as np; a = np.load(sys.argv[1]); print(a.dtype, a.shape[0], int(a.shape[1] > 10), int(np.isfinite(a).all()))" (Join-Path $script:Mels "$first.npy")
+        "$said" | Should -Be 'float32 80 1 1'
+    }
+}
+
 Describe 'PyTorch adapter under torchrun (2 ranks, gloo)' -Skip:([bool]$script:NoTorch) {
     It 'skips the step on every rank when one rank sees a NaN; only rank 0 writes, in our format' {
         $run = Join-Path $TestDrive 'runs/nan'
