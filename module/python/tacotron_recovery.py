@@ -67,6 +67,18 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
 
+def _append(path):
+    """The JSON-lines file opened for appending; a last line cut short (a process killed mid-write) is ended first, so
+    the next record starts on its own line."""
+    f = open(path, 'a+b')
+    if f.tell() > 0:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) != b'\n':
+            f.write(b'\n')
+    f.close()
+    return open(path, 'a', encoding='utf-8')
+
+
 class TacotronRecovery:
     """One per process, created on every rank after init_process_group (in DDP the constructor shares rank 0's knobs,
     a collective). rank/world_size: from torch.distributed when it is initialised, else the RANK/WORLD_SIZE
@@ -94,7 +106,7 @@ class TacotronRecovery:
         self._knobs_path = os.path.join(self.run_dir, KNOBS)
         self._stop_path = os.path.join(self.run_dir, STOP)
         self._knobs = {}          # in force (the same on every rank)
-        self._staged = None       # (ident, dict) read from the file, not yet agreed by every rank
+        self._staged = None       # (ident, dict) read from the file, not yet in force
         self._knobs_stamp = None  # (mtime_ns, size) of the file last read
         self._stop = False
         self._stop_fresh = False  # step_is_safe agreed on stop since should_stop last looked
@@ -102,8 +114,8 @@ class TacotronRecovery:
         self._metrics = self._events = None
         if self.is_writer:
             os.makedirs(os.path.join(self.run_dir, ATTENTION_DIR), exist_ok=True)
-            self._metrics = open(os.path.join(self.run_dir, METRICS), 'a', encoding='utf-8')
-            self._events = open(os.path.join(self.run_dir, EVENTS), 'a', encoding='utf-8')
+            self._metrics = _append(os.path.join(self.run_dir, METRICS))
+            self._events = _append(os.path.join(self.run_dir, EVENTS))
         self.knobs()
         if self._collective:  # the knobs in force at the start (a restart in safe mode): rank 0's, on every rank
             box = [self._staged[1] if self.is_writer and self._staged is not None else None]
@@ -293,6 +305,8 @@ class TacotronRecovery:
         if skipped:
             bad = [f'{short}={_invariant(components[field])}' for field, short in _COMPONENTS
                    if field in components and not math.isfinite(components[field])]
+            if not bad and not math.isfinite(total):
+                bad.append(f'loss={_invariant(total)}')
             if not math.isfinite(grad):
                 bad.append(f'grad_norm={_invariant(grad)}')
             if not bad:
