@@ -27,10 +27,12 @@ public static class Program
           diagnose     --checkpoint F [--dataset DIR | --config F] [--count N] [--text "a\nb"] [--plot-folder DIR]
           import       a PyTorch (NVIDIA) checkpoint to our format; export: ours to PyTorch; forward: parity forward (.npz)
           import       --source F.pt --out F.ckpt [--ignore-layers a,b] [--n-symbols N]   (NVIDIA PyTorch checkpoint)
-          export       --checkpoint F.ckpt --out F.pt [--format pytorch]
+          export       --checkpoint F.ckpt --out F.pt [--format pytorch] [--layout train.py|state_dict]
           forward      --checkpoint F --input in.npz --out out.npz   (parity: teacher-forced, dropout off)
           bench        --preset small|nvidia --threads N --steps N [--warmup N] [--r N] [--health] [--phases] [--plain] [--json]
           bench        --products --threads N   (matrix-product throughput: MKL kernels and weight layout)
+          mels         --dataset DIR|--config F --out DIR [--count N] [--split train|validation]
+                       (<id>.npy float32 [n_mel, frames] + filelist.txt 'id|token ids|text', for PyTorch scripts)
         exit codes: 0 ok, 1 error, 2 usage, 3 recovery exhausted, 4 run locked, 5 bad input
         """;
 
@@ -70,6 +72,7 @@ public static class Program
                     return ExportVerb.Run(new Arguments(rest));
                 case "forward":
                     return ForwardVerb.Run(new Arguments(rest));
+                case "mels": return MelsVerb.Run(new Arguments(rest));
                 case "bench": return BenchVerb.Run(new Arguments(rest, "health", "json", "phases", "plain", "products"));
                 default:
                     Console.Error.WriteLine($"Unknown verb '{args[0]}'.\n{Usage}");

@@ -108,7 +108,18 @@ Describe 'Export-TacotronCheckpoint' -Skip:([bool]$script:NoTorch) {
         $second = Import-TacotronCheckpoint -Path $exported.Path -Destination (Join-Path $TestDrive 'second.ckpt')
         $second.Dimensions | Should -Be $first.Dimensions
         $second.Parameters | Should -Be $first.Parameters
-        $second.Layout | Should -Be 'state_dict'
+        $second.Layout | Should -Be 'train.py'
+        $second.Step | Should -Be 3
+        $second.OptimizerCarried | Should -BeTrue -Because 'the export writes the Adam state as train.py does'
+    }
+
+    It 'writes a bare state dict with -Layout StateDict' {
+        $first = Import-TacotronCheckpoint -Path $script:Source -Destination (Join-Path $TestDrive 'bare.ckpt')
+        $exported = $first | Export-TacotronCheckpoint -Destination (Join-Path $TestDrive 'bare.pt') -Layout StateDict
+        $exported.Layout | Should -Be 'state_dict'
+        $exported.OptimizerCarried | Should -BeFalse
+        & $script:Python -c "import sys, torch; sd = torch.load(sys.argv[1]); assert 'embedding.weight' in sd and 'optimizer' not in sd, list(sd)[:3]" $exported.Path
+        $LASTEXITCODE | Should -Be 0
     }
 
     It 'gives CheckpointCorrupt for a tampered .ckpt' {

@@ -31,6 +31,8 @@ public sealed record EnvironmentReport
     public string RunsPath { get; init; } = "";
     /// <summary>Free space where runs are written, in GB (NaN when it could not be read).</summary>
     public double FreeDiskGB { get; init; }
+    /// <summary>The PyTorch adapter shipped with the module (python/tacotron_recovery.py; docs/scale-out.md), or null when missing.</summary>
+    public string? PyTorchAdapter { get; init; }
     /// <summary>One line: ready or what is missing.</summary>
     public string Verdict { get; init; } = "";
 }

@@ -19,16 +19,23 @@ public sealed record ExportedCheckpoint
     public int Step { get; init; }
     /// <summary>Tensors written (parameters and batch-norm buffers).</summary>
     public int Tensors { get; init; }
+    /// <summary>train.py (NVIDIA's checkpoint dict: iteration, state_dict, optimizer, learning_rate) or state_dict (bare).</summary>
+    public string Layout { get; init; } = "";
+    /// <summary>The learning_rate written (train.py layout): the checkpoint's optimizer's, else 1e-3.</summary>
+    public double LearningRate { get; init; }
+    /// <summary>True when the checkpoint's Adam state was written as the file's optimizer (train.py layout).</summary>
+    public bool OptimizerCarried { get; init; }
 }
 
 /// <summary>
 /// <para type="synopsis">Exports a TacotronRecovery checkpoint (.ckpt) as a PyTorch file the NVIDIA reference model loads.</para>
-/// <para type="description">Writes the model's state dict (fp32, the reference's keys, the zip container of PyTorch 1.6 and
-/// later) with TorchSharp.PyBridge. The reference model loads it with model.load_state_dict(torch.load(path), strict=True);
-/// NVIDIA's train.py and inference notebook read checkpoint['state_dict'], so wrap it there as
-/// {'state_dict': torch.load(path)}. The optimizer state is not exported. See docs/interop.md.</para>
+/// <para type="description">Writes the checkpoint as NVIDIA's train.py saves one (fp32, the reference's keys, the zip container of
+/// PyTorch 1.6 and later): a dict with iteration (the step), state_dict, optimizer (the Adam state, so train.py -c resumes
+/// with it) and learning_rate. -Layout StateDict writes the bare state dict instead, which
+/// model.load_state_dict(torch.load(path), strict=True) loads. See docs/interop.md and docs/scale-out.md.</para>
 /// <example><code>Export-TacotronCheckpoint -Path runs/voice/checkpoints/step-004000.ckpt -Format PyTorch -Destination ./voice-4000.pt</code><para>Writes voice-4000.pt.</para></example>
 /// <example><code>Get-TacotronCheckpoint -Run voice -Latest | Export-TacotronCheckpoint -Format PyTorch</code><para>Exports the newest checkpoint beside it, as step-NNNNNN.pt.</para></example>
+/// <example><code>Export-TacotronCheckpoint -Path runs/voice/checkpoints/step-004000.ckpt -Destination ./weights.pt -Layout StateDict</code><para>Writes only the weights, for load_state_dict.</para></example>
 /// </summary>
 [Cmdlet(VerbsData.Export, "TacotronCheckpoint", SupportsShouldProcess = true)]
 [OutputType(typeof(ExportedCheckpoint))]
@@ -48,6 +55,12 @@ public sealed class ExportTacotronCheckpointCommand : PSCmdlet
     [Parameter(Position = 1)]
     public string? Destination { get; set; }
 
+    /// <summary><para type="description">TrainPy (default): NVIDIA train.py's dict {iteration, state_dict, optimizer, learning_rate}.
+    /// StateDict: the bare state dict.</para></summary>
+    [Parameter]
+    [ValidateSet("TrainPy", "StateDict")]
+    public string Layout { get; set; } = "TrainPy";
+
     /// <summary><para type="description">Overwrite an existing destination.</para></summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -57,7 +70,7 @@ public sealed class ExportTacotronCheckpointCommand : PSCmdlet
     {
         if (!this.TryConversionPaths(Path, Destination, ".pt", Force, "Checkpoint", out var source, out var destination)) return;
         if (!ShouldProcess(destination, $"Export '{source}' as {Format}")) return;
-        if (EngineVerb.Run(this, source, "ExportFailed", EngineEnvelope.Export, TimeSpan.FromMinutes(15), "export", "--checkpoint", source, "--out", destination, "--format", Format.ToLowerInvariant()) is not { } data) return;
+        if (EngineVerb.Run(this, source, "ExportFailed", EngineEnvelope.Export, TimeSpan.FromMinutes(15), "export", "--checkpoint", source, "--out", destination, "--format", Format.ToLowerInvariant(), "--layout", Layout == "StateDict" ? "state_dict" : "train.py") is not { } data) return;
         WriteObject(data.Deserialize<ExportedCheckpoint>(RunJson.Options)!);
     }
 }

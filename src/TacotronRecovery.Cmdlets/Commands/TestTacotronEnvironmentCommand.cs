@@ -15,6 +15,7 @@ namespace TacotronRecovery.Commands;
 /// in one line whether training can start.</para>
 /// <example><code>Test-TacotronEnvironment</code><para>Shows the report.</para></example>
 /// <example><code>if (-not (Test-TacotronEnvironment).LibTorchLoaded) { throw 'libtorch is broken' }</code><para>Guard a script.</para></example>
+/// <example><code>Copy-Item (Test-TacotronEnvironment).PyTorchAdapter ./</code><para>Copies the PyTorch adapter (tacotron_recovery.py) next to a train.py (docs/scale-out.md).</para></example>
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "TacotronEnvironment")]
 [OutputType(typeof(EnvironmentReport))]
@@ -25,6 +26,9 @@ public sealed class TestTacotronEnvironmentCommand : PSCmdlet
     /// </summary>
     [Parameter(Position = 0)]
     public string RunsPath { get; set; } = "runs";
+
+    /// <summary>Where the module keeps the PyTorch adapter: python/tacotron_recovery.py beside the module's assembly.</summary>
+    internal static string AdapterPath => Path.Combine(Path.GetDirectoryName(typeof(TestTacotronEnvironmentCommand).Assembly.Location)!, "python", "tacotron_recovery.py");
 
     /// <inheritdoc />
     protected override void EndProcessing()
@@ -66,6 +70,7 @@ public sealed class TestTacotronEnvironmentCommand : PSCmdlet
             CudaDevices = info.CudaDevices.ToArray(),
             RunsPath = runs,
             FreeDiskGB = freeGb,
+            PyTorchAdapter = File.Exists(AdapterPath) ? AdapterPath : null,
             Verdict = verdict,
         });
     }

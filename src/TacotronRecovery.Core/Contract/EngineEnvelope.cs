@@ -21,8 +21,8 @@ public static class EngineEnvelope
     public const string Error = "error";
     /// <summary>A warning for the cmdlet's warning stream: <c>{"message":…}</c>.</summary>
     public const string Warning = "warning";
-    /// <summary>The result of the verb of the same name (env, synthesis, diagnosis per utterance, import, export, forward, bench).</summary>
-    public const string Env = "env", Synthesis = "synthesis", Diagnosis = "diagnosis", Import = "import", Export = "export", Forward = "forward", Bench = "bench";
+    /// <summary>The result of the verb of the same name (env, synthesis, diagnosis per utterance, import, export, forward, bench, mels).</summary>
+    public const string Env = "env", Synthesis = "synthesis", Diagnosis = "diagnosis", Import = "import", Export = "export", Forward = "forward", Bench = "bench", Mels = "mels";
 
     /// <summary>The line for one record (no newline).</summary>
     public static string Line(string type, object? data) =>
