@@ -139,7 +139,8 @@ public sealed class Trainer : IDisposable
         }
         if (_precision.Requested != MixedPrecisionMode.Off)
         {
-            string now = _controller.SafeModeLevel > 0 ? $" Off for now: safe-mode level {_controller.SafeModeLevel}; on again at level 0." : "";
+            string now = _controller.SafeModeLevel > 0 && _precision.Mode != MixedPrecisionMode.Off
+                ? $" Off for now: safe-mode level {_controller.SafeModeLevel}; on again at level 0." : "";
             string scale = _scaler is null ? "" : FormattableString.Invariant($" Loss scale {_scaler.Scale:G6}.");
             _sink.Event(Event(EventCodes.MixedPrecision, _precision.Mode == MixedPrecisionMode.Off || _precision.Emulated ? EventSeverity.Warning : EventSeverity.Info,
                 $"training.mixed_precision {Name(_precision.Requested)}: {_precision.Why}{now}{scale}",
