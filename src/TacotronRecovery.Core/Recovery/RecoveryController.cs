@@ -31,6 +31,7 @@ public sealed class RecoveryController
     private readonly TrainingOptions _t;
     private readonly GuidedAttentionOptions _ga;
     private readonly RecoveryState _s;
+    private readonly MixedPrecisionMode _mixedPrecision;
 
     /// <summary>Creates a controller, fresh or continuing from a saved <paramref name="state"/>.</summary>
     /// <param name="recovery">Recovery levels and budgets.</param>
@@ -51,6 +52,11 @@ public sealed class RecoveryController
         if (_s.BatchSize <= 0) _s.BatchSize = training.BatchSize;
         if (!(_s.AttentionMultiplier >= 1)) _s.AttentionMultiplier = 1;
         _s.SafeModeLevel = Math.Clamp(_s.SafeModeLevel, 0, Math.Max(0, recovery.MaxSafeModeLevel));
+        // The engine passes the mode it resolved and it is remembered; the supervisor, which has no torch to resolve
+        // auto with, takes the engine's from the state it persisted.
+        _mixedPrecision = training.MixedPrecision;
+        if (_mixedPrecision != MixedPrecisionMode.Auto) _s.MixedPrecision = _mixedPrecision;
+        else if (_s.MixedPrecision is MixedPrecisionMode resolved) _mixedPrecision = resolved;
     }
 
     /// <summary>Knobs for the next step, from the scheduled learning rate last passed to <see cref="OnStep"/>.</summary>
@@ -520,9 +526,9 @@ public sealed class RecoveryController
         return string.Join(", ", changes);
     }
 
-    private bool MixedPrecisionOn => _t.MixedPrecision != MixedPrecisionMode.Off;
+    private bool MixedPrecisionOn => _mixedPrecision != MixedPrecisionMode.Off;
 
-    private string MixedPrecisionName => _t.MixedPrecision.ToString().ToLowerInvariant();
+    private string MixedPrecisionName => _mixedPrecision.ToString().ToLowerInvariant();
 
     private void Exhaust(List<RecoveryDecision> list, int step, string diagnosis, string evidence) =>
         Decide(list, step, RecoveryAction.Exhausted, diagnosis, evidence, () => { _s.Exhausted = true; _s.Diagnosis = diagnosis; });

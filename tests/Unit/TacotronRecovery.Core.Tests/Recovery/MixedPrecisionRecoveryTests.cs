@@ -92,6 +92,21 @@ public sealed class MixedPrecisionRecoveryTests
         Assert.False(c.Current.MixedPrecision);
     }
 
+    [Theory]
+    [InlineData(MixedPrecisionMode.Off, false)]
+    [InlineData(MixedPrecisionMode.Bf16, true)]
+    public void Supervisor_AutoInConfig_UsesTheModeTheEngineResolved(MixedPrecisionMode resolved, bool on)
+    {
+        // The engine's controller (resolved mode) persists its state; the supervisor's (config says auto) reads it.
+        var engine = Make(resolved);
+        var json = System.Text.Json.JsonSerializer.Serialize(engine.State, RunJson.Options);
+        var supervisor = new RecoveryController(new RecoveryOptions(), new TrainingOptions { MixedPrecision = MixedPrecisionMode.Auto },
+            new GuidedAttentionOptions(), System.Text.Json.JsonSerializer.Deserialize<RecoveryState>(json, RunJson.Options));
+        var restart = Assert.Single(supervisor.OnEngineRestart("exit code 134"));
+        Assert.Equal(on, restart.Before.MixedPrecision);
+        Assert.False(restart.After.MixedPrecision);
+    }
+
     [Fact]
     public void Overflow_BelowPersistSteps_NoDecisionNoSkipCount()
     {
