@@ -36,6 +36,8 @@
     bench: also measure the per-step health work and print its overhead.
 .PARAMETER Phases
     bench: time the phases of a step.
+.PARAMETER MixedPrecision
+    bench: off (default), bf16 or fp16 products (docs/benchmarks.md, "Mixed precision").
 .PARAMETER Minutes
     killsoak: how long to keep killing. Default 10.
 .PARAMETER NoBuild
@@ -68,6 +70,9 @@ param(
     [switch] $Health,
     # bench: time the phases of a step (encoder, decoder, postnet, backward, optimizer).
     [switch] $Phases,
+    # bench: off, bf16 or fp16 products.
+    [ValidateSet('off', 'bf16', 'fp16')]
+    [string] $MixedPrecision = 'off',
     # bench: run the PyTorch reference back to back (needs Debian's python3-torch) and print the ratio.
     [switch] $Reference,
     # killsoak: minutes of kill rounds.
@@ -278,6 +283,7 @@ function Invoke-Bench {
     $benchArgs = @($engine, 'bench', '--preset', $Preset, '--threads', $Threads, '--steps', $Steps, '--warmup', $Warmup)
     if ($Health) { $benchArgs += '--health' }
     if ($Phases) { $benchArgs += '--phases' }
+    if ($MixedPrecision -ne 'off') { $benchArgs += @('--mixed-precision', $MixedPrecision) }
     Invoke-Native dotnet $benchArgs
     if ($Reference) {
         & (Join-Path $Root 'tools/Compare-BenchReference.ps1') -EngineDll $engine -Preset $Preset -Threads "$Threads" -Steps $Steps

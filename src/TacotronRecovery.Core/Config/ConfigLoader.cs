@@ -117,6 +117,16 @@ public static class ConfigLoader
         ["health.collapse_diagonality"] = "recovery.critical_diagonality",
     };
 
+    /// <summary>Older spellings an enum key still accepts: <c>training.mixed_precision: true/false</c> (once a flag) read as auto/off.</summary>
+    internal static readonly IReadOnlyDictionary<Type, IReadOnlyDictionary<string, object>> EnumAliases = new Dictionary<Type, IReadOnlyDictionary<string, object>>
+    {
+        [typeof(MixedPrecisionMode)] = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["true"] = MixedPrecisionMode.Auto,
+            ["false"] = MixedPrecisionMode.Off,
+        },
+    };
+
     private sealed class Binder(string path, Func<string, string?> environment)
     {
         private readonly NullabilityInfoContext _nullability = new();
@@ -201,11 +211,13 @@ public static class ConfigLoader
             }
             if (target.IsEnum)
             {
+                if (EnumAliases.TryGetValue(target, out var aliases) && aliases.TryGetValue(text, out var alias)) return alias;
                 foreach (var name in Enum.GetNames(target))
                     if (name.Equals(text, StringComparison.OrdinalIgnoreCase) || UnderscoredNamingConvention.Instance.Apply(name).Equals(text, StringComparison.OrdinalIgnoreCase))
                         return Enum.Parse(target, name);
                 var names = Enum.GetNames(target).Select(n => UnderscoredNamingConvention.Instance.Apply(n));
-                throw new ConfigException(path, node.Line, node.Column, keyPath, $"expected one of {string.Join(", ", names)}, {Got()}");
+                var also = aliases is null ? "" : $" ({string.Join(", ", aliases.Select(a => $"{a.Key} reads as {UnderscoredNamingConvention.Instance.Apply(a.Value.ToString()!)}"))})";
+                throw new ConfigException(path, node.Line, node.Column, keyPath, $"expected one of {string.Join(", ", names)}{also}, {Got()}");
             }
             throw new InvalidOperationException($"{keyPath}: property type {type} is not bindable.");
         }

@@ -113,6 +113,7 @@ public static partial class ConfigValidator
         AtLeast("recovery.max_skips_in_window", r.MaxSkipsInWindow, 1);
         if (!(r.SpikeFactor > 1)) Fail("recovery.spike_factor", $"must be > 1 (got {r.SpikeFactor})");
         AtLeast("recovery.spike_persist_steps", r.SpikePersistSteps, 1);
+        AtLeast("recovery.overflow_persist_steps", r.OverflowPersistSteps, 1);
         AtLeast("recovery.max_safe_mode_level", r.MaxSafeModeLevel, 0);
         AtLeast("recovery.stable_steps_to_step_down", r.StableStepsToStepDown, 1);
         AtLeast("recovery.cooldown_steps", r.CooldownSteps, 0);

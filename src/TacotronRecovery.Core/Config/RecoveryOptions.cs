@@ -13,6 +13,12 @@ public sealed record RecoveryOptions
     public double SpikeFactor { get; init; } = 3.0;
     /// <summary>A spike that lasts this many steps triggers a rollback.</summary>
     public int SpikePersistSteps { get; init; } = 20;
+    /// <summary>
+    /// fp16 mixed precision: consecutive gradient overflows (steps the loss scaler skipped while lowering its scale) after
+    /// which each further one counts as a non-finite step (skip window, rollback, safe mode). Fewer are the scaler's own
+    /// business, reported as LossScaleOverflow events.
+    /// </summary>
+    public int OverflowPersistSteps { get; init; } = 20;
     /// <summary>Highest safe-mode level.</summary>
     public int MaxSafeModeLevel { get; init; } = 4;
     /// <summary>Stable steps after which the safe-mode level steps down by one.</summary>

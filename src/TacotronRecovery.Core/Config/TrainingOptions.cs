@@ -35,9 +35,13 @@ public sealed record TrainingOptions
     public string Device { get; init; } = "auto";
     /// <summary>Torch intra-op threads; 0 = number of cores.</summary>
     public int Threads { get; init; } = 0;
-    /// <summary>Mixed-precision flag; safe mode turns it off. Not implemented by this engine: it trains in fp32 and logs a
-    /// FlagNotImplemented warning when the flag is on.</summary>
-    public bool MixedPrecision { get; init; } = false;
+    /// <summary>
+    /// Mixed precision: matrix products and convolutions in bf16 or fp16, weights, optimizer state, recurrences and
+    /// losses in fp32; safe mode turns it off and stepping down to level 0 turns it back on. <c>auto</c> picks fp16 on
+    /// CUDA, bf16 on a CPU with AVX512-BF16 or AMX, else fp32 (and says why). <c>true</c>/<c>false</c> of older configs
+    /// read as auto/off. See docs/configuration.md.
+    /// </summary>
+    public MixedPrecisionMode MixedPrecision { get; init; } = MixedPrecisionMode.Off;
     /// <summary>Maximum-mutual-information auxiliary loss flag; safe mode turns it off. No loss behind it yet: the engine
     /// logs a FlagNotImplemented warning when the flag is on.</summary>
     public bool Mmi { get; init; } = false;
@@ -57,4 +61,17 @@ public sealed record TrainingOptions
     public int AlignmentEverySteps { get; init; } = 50;
     /// <summary>Write TensorBoard event files.</summary>
     public bool TensorBoard { get; init; } = true;
+}
+
+/// <summary>The values of <c>training.mixed_precision</c>.</summary>
+public enum MixedPrecisionMode
+{
+    /// <summary>fp32 throughout.</summary>
+    Off,
+    /// <summary>bfloat16 products (fp32's exponent range: no loss scaling).</summary>
+    Bf16,
+    /// <summary>float16 products with dynamic loss scaling (meant for CUDA).</summary>
+    Fp16,
+    /// <summary>fp16 on CUDA, bf16 on a CPU with native bf16 products, else off.</summary>
+    Auto,
 }

@@ -21,6 +21,10 @@ public static class EventCodes
     public const string RecoveryExhausted = nameof(RecoveryExhausted);
     /// <summary>A config flag is on that this engine records but does not implement.</summary>
     public const string FlagNotImplemented = nameof(FlagNotImplemented);
+    /// <summary>At start (mixed precision not off in the config): what the engine runs — bf16, fp16 with loss scaling or fp32 — and why.</summary>
+    public const string MixedPrecision = nameof(MixedPrecision);
+    /// <summary>fp16: the scaled gradients overflowed; the loss scaler skipped the step and lowered its scale (not a recovery decision).</summary>
+    public const string LossScaleOverflow = nameof(LossScaleOverflow);
     /// <summary>Dataset rows were skipped at load.</summary>
     public const string RowsSkipped = nameof(RowsSkipped);
     /// <summary>Training resumed from a checkpoint.</summary>

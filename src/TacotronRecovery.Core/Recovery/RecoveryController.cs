@@ -31,10 +31,13 @@ public sealed class RecoveryController
     private readonly TrainingOptions _t;
     private readonly GuidedAttentionOptions _ga;
     private readonly RecoveryState _s;
+    private readonly MixedPrecisionMode _mixedPrecision;
 
     /// <summary>Creates a controller, fresh or continuing from a saved <paramref name="state"/>.</summary>
     /// <param name="recovery">Recovery levels and budgets.</param>
-    /// <param name="training">Base clip threshold, batch size, mixed-precision and MMI flags.</param>
+    /// <param name="training">Base clip threshold, batch size, mixed-precision mode and MMI flag. The engine passes the
+    /// mixed-precision mode it resolved for its device (<c>auto</c> → bf16, fp16 or off), so that knobs and messages name
+    /// what really runs.</param>
     /// <param name="guidedAttention">Base guided-attention weight, its schedule and the critical-mode cap.</param>
     /// <param name="state">State saved from an earlier controller (copied; the caller's object is not changed).</param>
     public RecoveryController(RecoveryOptions recovery, TrainingOptions training, GuidedAttentionOptions guidedAttention, RecoveryState? state = null)
@@ -49,6 +52,11 @@ public sealed class RecoveryController
         if (_s.BatchSize <= 0) _s.BatchSize = training.BatchSize;
         if (!(_s.AttentionMultiplier >= 1)) _s.AttentionMultiplier = 1;
         _s.SafeModeLevel = Math.Clamp(_s.SafeModeLevel, 0, Math.Max(0, recovery.MaxSafeModeLevel));
+        // The engine passes the mode it resolved and it is remembered; the supervisor, which has no torch to resolve
+        // auto with, takes the engine's from the state it persisted.
+        _mixedPrecision = training.MixedPrecision;
+        if (_mixedPrecision != MixedPrecisionMode.Auto) _s.MixedPrecision = _mixedPrecision;
+        else if (_s.MixedPrecision is MixedPrecisionMode resolved) _mixedPrecision = resolved;
     }
 
     /// <summary>Knobs for the next step, from the scheduled learning rate last passed to <see cref="OnStep"/>.</summary>
@@ -131,6 +139,12 @@ public sealed class RecoveryController
         bool skipped = o.OutOfMemory || !o.IsFinite || !o.WeightsFinite;
         string? trigger = null;
         string triggerEvidence = "";
+        // fp16 loss scaling: the scaler skips an overflowing step and lowers its scale itself (a LossScaleOverflow
+        // event). Only an overflow that persists is a non-finite step here.
+        bool overflow = o.GradientOverflow && o.LossesFinite && o.WeightsFinite && !o.OutOfMemory;
+        _s.OverflowStreak = overflow ? _s.OverflowStreak + 1 : 0;
+        bool tolerated = overflow && _s.OverflowStreak < _r.OverflowPersistSteps;
+        if (tolerated) skipped = false;
 
         if (o.OutOfMemory)
         {
@@ -148,14 +162,21 @@ public sealed class RecoveryController
                     () => { _s.BatchSize = to; _s.LastLadderTick = _s.Ticks; });
             }
         }
+        else if (tolerated)
+        {
+            stable = false;
+        }
         else if (!o.IsFinite || !o.WeightsFinite)
         {
             stable = false;
             _s.SkipTicks.Add(_s.Ticks);
             var bad = o.NonFiniteComponents().ToList();
             if (!o.WeightsFinite) bad.Add("weights=non-finite");
+            if (overflow) bad.Add(Inv($"overflow_streak={_s.OverflowStreak}>={_r.OverflowPersistSteps}"));
             Decide(list, o.Step, RecoveryAction.SkipStep,
-                o.IsFinite ? "Non-finite weights: optimizer step skipped." : "Non-finite loss or gradient: optimizer step skipped, gradients zeroed.",
+                o.IsFinite ? "Non-finite weights: optimizer step skipped."
+                : overflow ? Inv($"fp16 gradients overflowed {_s.OverflowStreak} steps in a row although the loss scale kept falling: counted as a non-finite gradient.")
+                : "Non-finite loss or gradient: optimizer step skipped, gradients zeroed.",
                 Inv($"{string.Join(' ', bad)} skips_in_window={_s.SkipTicks.Count}/{_r.MaxSkipsInWindow} window={_r.SkipWindowSteps}"));
         }
         else
@@ -199,8 +220,9 @@ public sealed class RecoveryController
         if (stable && _r.Enabled && _s.SafeModeLevel > 0 && _s.StableSteps >= _r.StableStepsToStepDown && LadderCooledDown())
         {
             int from = _s.SafeModeLevel, stableSteps = _s.StableSteps;
+            string restored = from == 1 ? SafeModeRestores() : "";
             Decide(list, o.Step, RecoveryAction.SafeModeStepDown,
-                Inv($"{stableSteps} stable steps: safe-mode level {from}→{from - 1}."),
+                Inv($"{stableSteps} stable steps: safe-mode level {from}→{from - 1}{(restored.Length > 0 ? ": " + restored : "")}."),
                 Inv($"stable_steps={stableSteps}/{_r.StableStepsToStepDown} level={from}→{from - 1}"),
                 () => { _s.SafeModeLevel = from - 1; _s.StableSteps = 0; _s.LastLadderTick = _s.Ticks; });
         }
@@ -482,18 +504,31 @@ public sealed class RecoveryController
     }
 
     /// <summary>
-    /// What entering safe mode changes, naming only what this run has: mixed precision and MMI are said to go off only
-    /// when the config turned them on, guided attention "on" only when it was off.
+    /// What entering safe mode changes, naming only what this run has: mixed precision (with its dtype) and MMI are said
+    /// to go off only when they were on, guided attention "on" only when it was off.
     /// </summary>
     private string SafeModeChanges(int fromLevel)
     {
         var changes = new List<string> { "learning rate and clip threshold halved" };
         bool wasSafe = fromLevel > 0;
-        if (!wasSafe && _t.MixedPrecision) changes.Add("mixed precision off");
+        if (!wasSafe && MixedPrecisionOn) changes.Add($"mixed precision ({MixedPrecisionName}) off");
         if (!wasSafe && _t.Mmi) changes.Add("MMI off");
         if (!wasSafe && !_ga.Enabled && !_s.AttentionCritical) changes.Add("guided attention on");
         return string.Join(", ", changes);
     }
+
+    /// <summary>What leaving safe mode (level 1→0) turns back, naming only what this run has (empty when nothing).</summary>
+    private string SafeModeRestores()
+    {
+        var changes = new List<string>();
+        if (MixedPrecisionOn) changes.Add($"mixed precision ({MixedPrecisionName}) back on");
+        if (!_ga.Enabled && !_s.AttentionCritical) changes.Add("guided attention off again");
+        return string.Join(", ", changes);
+    }
+
+    private bool MixedPrecisionOn => _mixedPrecision != MixedPrecisionMode.Off;
+
+    private string MixedPrecisionName => _mixedPrecision.ToString().ToLowerInvariant();
 
     private void Exhaust(List<RecoveryDecision> list, int step, string diagnosis, string evidence) =>
         Decide(list, step, RecoveryAction.Exhausted, diagnosis, evidence, () => { _s.Exhausted = true; _s.Diagnosis = diagnosis; });
@@ -526,6 +561,7 @@ public sealed class RecoveryController
     private void ClearWindows()
     {
         _s.SkipTicks.Clear();
+        _s.OverflowStreak = 0;
         ResetLossBaseline();
         _s.StableSteps = 0;
     }
@@ -549,7 +585,7 @@ public sealed class RecoveryController
         double baseClip = _t.GradClipThreshold;
         double clip = safe ? Math.Min(baseClip, Math.Max(_r.ClipThresholdFloor, baseClip * factor)) : baseClip;
         double gaWeight = _s.AttentionCritical ? _ga.Weight * _s.AttentionMultiplier : ScheduledGuidedAttentionWeight(_s.LastStep);
-        return new Knobs(lr, clip, !safe && _t.MixedPrecision, !safe && _t.Mmi,
+        return new Knobs(lr, clip, !safe && MixedPrecisionOn, !safe && _t.Mmi,
             _ga.Enabled || safe || _s.AttentionCritical, gaWeight, _s.BatchSize);
     }
 

@@ -36,6 +36,10 @@ public sealed class RecoveryState
     public List<double> RecentTotals { get; set; } = [];
     /// <summary>Consecutive spike steps.</summary>
     public int SpikeStreak { get; set; }
+    /// <summary>training.mixed_precision as the engine resolved it for its device (auto → bf16, fp16 or off); null before an engine ran.</summary>
+    public Config.MixedPrecisionMode? MixedPrecision { get; set; }
+    /// <summary>Consecutive steps whose fp16 gradients overflowed (the loss scaler skipped them; see <see cref="StepObservation.GradientOverflow"/>).</summary>
+    public int OverflowStreak { get; set; }
     /// <summary>Consecutive stable steps (finite, no spike, no out-of-memory).</summary>
     public int StableSteps { get; set; }
     /// <summary>Tick of the last rollback (either target), for the rollback cooldown.</summary>

@@ -13,6 +13,9 @@ namespace TacotronRecovery.Core.Recovery;
 /// <param name="GradNorm">Global gradient L2 norm before clipping.</param>
 /// <param name="WeightsFinite">False when a parameter check found NaN or ±Infinity in the weights.</param>
 /// <param name="OutOfMemory">True when the step failed with an out-of-memory error (no step was taken).</param>
+/// <param name="GradientOverflow">fp16 mixed precision: the losses are finite but the scaled gradients overflowed; the loss
+/// scaler skipped the step and lowered its scale (<see cref="GradNorm"/> is then not finite). Counted as a non-finite step
+/// only once it persists (<c>recovery.overflow_persist_steps</c>).</param>
 public sealed record StepObservation(
     int Step,
     double Mel,
@@ -22,8 +25,14 @@ public sealed record StepObservation(
     double Total,
     double GradNorm,
     bool WeightsFinite = true,
-    bool OutOfMemory = false)
+    bool OutOfMemory = false,
+    bool GradientOverflow = false)
 {
+    /// <summary>True when every loss component and the total are finite (the gradient norm aside).</summary>
+    public bool LossesFinite =>
+        double.IsFinite(Mel) && double.IsFinite(MelPostnet) && double.IsFinite(Gate) &&
+        double.IsFinite(GuidedAttention) && double.IsFinite(Total);
+
     /// <summary>True when every loss component, the total and the gradient norm are finite.</summary>
     public bool IsFinite =>
         double.IsFinite(Mel) && double.IsFinite(MelPostnet) && double.IsFinite(Gate) &&

@@ -19,6 +19,12 @@ public sealed record BenchmarkOptions
     public bool Phases { get; init; }
     /// <summary>Use the plain step-by-step decoder instead of the fast teacher-forced path (before/after figures).</summary>
     public bool PlainDecoder { get; init; }
+    /// <summary>
+    /// Mixed precision of the step, as <c>training.mixed_precision</c> outside safe mode: Off (the protocol), Bf16 or Fp16
+    /// (products in that dtype, <see cref="Model.MixedPrecision"/>; Fp16 also scales the loss, <see cref="Training.GradScaler"/>).
+    /// Auto is not accepted here: say which.
+    /// </summary>
+    public MixedPrecisionMode MixedPrecision { get; init; } = MixedPrecisionMode.Off;
     /// <summary>Seed of the model's initial weights (the PyTorch reference uses 1234); dropout is seeded per step from it.</summary>
     public int Seed { get; init; } = 1234;
     /// <summary>

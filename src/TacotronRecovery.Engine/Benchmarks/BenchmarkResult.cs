@@ -15,6 +15,8 @@ public sealed record BenchmarkResult
     public required long Parameters { get; init; }
     /// <summary>"fast" (teacher-forced fast path) or "plain" (step-by-step decoder).</summary>
     public required string Decoder { get; init; }
+    /// <summary>Mixed precision of the products: off, bf16 or fp16.</summary>
+    public string MixedPrecision { get; init; } = "off";
     /// <summary>Untimed warm-up steps.</summary>
     public required int Warmup { get; init; }
     /// <summary>Wall seconds of each timed step, in order.</summary>

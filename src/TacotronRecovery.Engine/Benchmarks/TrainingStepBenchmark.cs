@@ -38,6 +38,9 @@ public static class TrainingStepBenchmark
         ArgumentNullException.ThrowIfNull(options);
         if (options.Steps < 1) throw new ArgumentException($"Timed steps must be at least 1, got {options.Steps}.", nameof(options));
         if (options.Warmup < 0) throw new ArgumentException($"Warm-up steps must be 0 or more, got {options.Warmup}.", nameof(options));
+        if (options.MixedPrecision == MixedPrecisionMode.Auto) throw new ArgumentException("Mixed precision for the benchmark must be off, bf16 or fp16, not auto.", nameof(options));
+        var precision = Runtime.PrecisionPlan.Resolve(options.MixedPrecision, CPU);
+        var scaler = precision.ScalesLoss ? new GradScaler() : null;
         var preset = BenchmarkPreset.Get(options.Preset, options.FramesPerStep);
         int r = preset.Model.NFramesPerStep;
         var examples = SyntheticBatch.Create(preset);
@@ -66,9 +69,13 @@ public static class TrainingStepBenchmark
             health?.BeforeForward(optimizer);
 
             long t0 = Stopwatch.GetTimestamp();
-            var output = phases is not null ? phases.Forward(batch)
-                : options.PlainDecoder ? model.ForwardPlain(batch.Text, batch.TextLengths, batch.Mels, batch.MelLengths)
-                : model.Forward(batch.Text, batch.TextLengths, batch.Mels, batch.MelLengths);
+            Tacotron2Output output;
+            using (Model.MixedPrecision.Enable(precision.ProductType))
+            {
+                output = phases is not null ? phases.Forward(batch)
+                    : options.PlainDecoder ? model.ForwardPlain(batch.Text, batch.TextLengths, batch.Mels, batch.MelLengths)
+                    : model.Forward(batch.Text, batch.TextLengths, batch.Mels, batch.MelLengths);
+            }
             long t1 = Stopwatch.GetTimestamp();
             var losses = loss.Compute(output, batch.Mels, batch.GateTargets, batch.MelLengths, batch.TextLengths, 0.0, r);
             long t2 = Stopwatch.GetTimestamp();
@@ -79,13 +86,16 @@ public static class TrainingStepBenchmark
             if (finite)
             {
                 phases?.Clock.Reset();
-                losses.Total.backward();
+                if (scaler is null) losses.Total.backward();
+                else scaler.ScaleLoss(losses.Total).backward();
                 t3 = Stopwatch.GetTimestamp();
+                scaler?.Unscale(parameters);
                 gradNorm = torch.nn.utils.clip_grad_norm_(parameters, ClipThreshold);
+                scaler?.Update(!double.IsFinite(gradNorm));
                 t4 = Stopwatch.GetTimestamp();
             }
 
-            bool skip = health?.OnStep(step, gradNorm) ?? false;
+            bool skip = (health?.OnStep(step, gradNorm) ?? false) || (scaler is not null && !double.IsFinite(gradNorm));
             if (!skip) optimizer.step();
             optimizer.zero_grad();
             long t5 = Stopwatch.GetTimestamp();
@@ -112,6 +122,7 @@ public static class TrainingStepBenchmark
         {
             Preset = preset.Name, Threads = torch.get_num_threads(), FramesPerStep = r, BatchSize = preset.BatchSize,
             Parameters = model.ParameterCount(), Decoder = options.PlainDecoder ? "plain" : "fast", Warmup = options.Warmup,
+            MixedPrecision = precision.Mode.ToString().ToLowerInvariant(),
             StepSeconds = stepSeconds, MedianSeconds = median, MinSeconds = sorted[0], MaxSeconds = sorted[^1],
             PeakRssBytes = PeakMemory.ReadBytes(), FinalLoss = finalLoss,
             Health = health?.Summarize(median), Phases = phases is null ? null : PhaseRunner.Summarize(phaseSamples),

@@ -63,7 +63,7 @@ public sealed class Decoder : nn.Module
         // Prenet over all steps, then its share of the attention LSTM's input projection (plus both biases) at once.
         var pre = prenet.call(inputs); // [Tdec, B, P]
         var wih = attention_rnn.weight_ih!;
-        var preGates = addmm(attention_rnn.bias_ih!.add(attention_rnn.bias_hh!, Scalars.One), pre.reshape(tDec * b, p), wih.narrow(1, 0, p).t(), 1, 1)
+        var preGates = MixedPrecision.Addmm("attention_rnn.input", attention_rnn.bias_ih!.add(attention_rnn.bias_hh!, Scalars.One), pre.reshape(tDec * b, p), wih.narrow(1, 0, p).t())
             .view(tDec, b, -1);
 
         // The attention recurrence (attention LSTM and attention) does not depend on the decoder LSTM: it runs alone.
@@ -75,7 +75,7 @@ public sealed class Decoder : nn.Module
 
         // The decoder LSTM: its input projection for all steps in one matrix product, then its recurrence.
         var decoderInput = cat(new[] { attentionHidden, context }, 2).view(tDec * b, -1);
-        var inputGates = addmm(decoder_rnn.bias_ih!.add(decoder_rnn.bias_hh!, Scalars.One), decoderInput, decoder_rnn.weight_ih!.t(), 1, 1)
+        var inputGates = MixedPrecision.Addmm("decoder_rnn.input", decoder_rnn.bias_ih!.add(decoder_rnn.bias_hh!, Scalars.One), decoderInput, decoder_rnn.weight_ih!.t())
             .view(tDec, b, -1);
         var hidden = LstmRecurrence.Apply(inputGates, decoder_rnn.weight_hh!,
             DropoutMasks(tDec, b, _o.DecoderRnnDim, _o.PDecoderDropout, memory));

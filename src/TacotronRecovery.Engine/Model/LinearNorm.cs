@@ -18,11 +18,13 @@ public sealed class LinearNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Linear linear_layer;
     private readonly double _gain;
+    private readonly string _name;
 
     public LinearNorm(string name, long inDim, long outDim, bool bias = true, double gain = InitGain.Linear) : base(name)
     {
         linear_layer = nn.Linear(inDim, outDim, hasBias: bias);
         _gain = gain;
+        _name = name;
         ResetParameters();
         RegisterComponents();
     }
@@ -31,7 +33,8 @@ public sealed class LinearNorm : nn.Module<Tensor, Tensor>
 
     public Tensor? Bias => linear_layer.bias;
 
-    public override Tensor forward(Tensor input) => linear_layer.call(input);
+    /// <summary>F.linear, in the product dtype of <see cref="MixedPrecision"/> when a scope is active.</summary>
+    public override Tensor forward(Tensor input) => MixedPrecision.Linear(_name, input, linear_layer.weight!, linear_layer.bias);
 
     /// <summary>Xavier-uniform weight with the layer's gain; bias uniform(±1/√fan_in) as PyTorch's default.</summary>
     public void ResetParameters()
@@ -62,6 +65,7 @@ public sealed class ConvNorm : nn.Module<Tensor, Tensor>
 
         conv = nn.Conv1d(inChannels, outChannels, kernelSize, padding: (kernelSize - 1) / 2, bias: bias);
         _gain = gain;
+
         ResetParameters();
         RegisterComponents();
     }

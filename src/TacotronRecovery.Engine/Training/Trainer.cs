@@ -53,6 +53,8 @@ public sealed class Trainer : IDisposable
     private AlignmentMetrics? _lastValidation;
     private double _lastLoss = double.NaN;
     private int _consecutiveFinite;
+    private readonly Runtime.PrecisionPlan _precision;
+    private readonly GradScaler? _scaler;
 
     /// <summary>Builds model, optimizer and controller; <see cref="Start"/> initialises or resumes.</summary>
     public Trainer(TacotronConfig config, RunDirectory run, torch.Device device,
@@ -73,7 +75,9 @@ public sealed class Trainer : IDisposable
         var t = config.Training;
         _optimizer = Optimizers.Create(t.Optimizer, _parameters, t.LearningRate, t.WeightDecay);
         _loss = new Tacotron2Loss(t.GatePosWeight, config.GuidedAttention.Sigma);
-        _controller = new RecoveryController(config.Recovery, config.Training, config.GuidedAttention);
+        _precision = Runtime.PrecisionPlan.Resolve(t.MixedPrecision, device);
+        _scaler = _precision.ScalesLoss ? new GradScaler() : null;
+        _controller = NewController(null);
         _sampler = new BatchSampler(train.Select(e => e.Mel.Frames).ToArray(), t.BatchSize, t.Seed);
         _faults = new FaultInjector(config.Faults, run.Path);
         _checkpoints = new CheckpointStore(run, config);
@@ -83,6 +87,15 @@ public sealed class Trainer : IDisposable
     public Tacotron2 Model => _model;
     /// <summary>The recovery controller.</summary>
     public RecoveryController Controller => _controller;
+    /// <summary>What training.mixed_precision resolved to on this device.</summary>
+    public Runtime.PrecisionPlan Precision => _precision;
+    /// <summary>The fp16 loss scaler (null unless mixed precision resolved to fp16).</summary>
+    public GradScaler? Scaler => _scaler;
+
+    // The controller owns the mixed-precision knob; it is told the mode that really runs here (auto resolved), so that
+    // its knobs and safe-mode messages name what is switched, and nothing when fp32 ran anyway.
+    private RecoveryController NewController(RecoveryState? state) =>
+        new(_config.Recovery, _config.Training with { MixedPrecision = _precision.Mode }, _config.GuidedAttention, state);
     /// <summary>Last completed step.</summary>
     public int Step { get; private set; }
     /// <summary>Seconds per step, median of the recent steps (for forecasts).</summary>
@@ -98,7 +111,7 @@ public sealed class Trainer : IDisposable
     public void Start(bool resume, string? checkpoint = null, RecoveryState? recoveryState = null)
     {
         if (recoveryState is not null)
-            _controller = new RecoveryController(_config.Recovery, _config.Training, _config.GuidedAttention, recoveryState);
+            _controller = NewController(recoveryState);
         string? path = checkpoint;
         if (path is null && resume) path = _checkpoints.SelectLastGood(out _)?.Path;
         if (path is not null)
@@ -114,7 +127,8 @@ public sealed class Trainer : IDisposable
             _sampler.Resize(batch);
             _sampler.Restore(epoch, position);
             if (recoveryState is null && meta["controller"] is JsonNode state && state.Deserialize<RecoveryState>(RunJson.Options) is { } s)
-                _controller = new RecoveryController(_config.Recovery, _config.Training, _config.GuidedAttention, s);
+                _controller = NewController(s);
+            _scaler?.Restore(meta["grad_scaler"]);
             _sink.Log($"resumed from {path} at step {Step}");
             // A checkpoint from elsewhere becomes this run's first rollback target.
             if (checkpoint is not null && !IsInRun(checkpoint)) SaveCheckpoint(good: true, reason: "start");
@@ -124,7 +138,22 @@ public sealed class Trainer : IDisposable
         {
             SaveCheckpoint(good: true, reason: "initial");
         }
+        if (_precision.Requested != MixedPrecisionMode.Off)
+        {
+            string now = _controller.SafeModeLevel > 0 && _precision.Mode != MixedPrecisionMode.Off
+                ? $" Off for now: safe-mode level {_controller.SafeModeLevel}; on again at level 0." : "";
+            string scale = _scaler is null ? "" : FormattableString.Invariant($" Loss scale {_scaler.Scale:G6}.");
+            _sink.Event(Event(EventCodes.MixedPrecision, _precision.Mode == MixedPrecisionMode.Off || _precision.Emulated ? EventSeverity.Warning : EventSeverity.Info,
+                $"training.mixed_precision {Name(_precision.Requested)}: {_precision.Why}{now}{scale}",
+                new JsonObject
+                {
+                    ["requested"] = Name(_precision.Requested), ["mode"] = Name(_precision.Mode), ["emulated"] = _precision.Emulated,
+                    ["loss_scale"] = _scaler?.Scale,
+                }));
+        }
     }
+
+    private static string Name(MixedPrecisionMode mode) => mode.ToString().ToLowerInvariant();
 
     private bool IsInRun(string path) =>
         string.Equals(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)), System.IO.Path.GetFullPath(_run.CheckpointsDir), StringComparison.Ordinal);
@@ -198,9 +227,13 @@ public sealed class Trainer : IDisposable
         bool oom = false;
         Tacotron2Output? output = null;
         LossComponents? losses = null;
+        // Safe mode owns the knob: off at level ≥ 1, back at level 0 (the products are fp32 again, not just reported so).
+        var productType = knobs.MixedPrecision ? _precision.ProductType : null;
+        var scaler = productType is not null ? _scaler : null;
         try
         {
-            output = _model.Forward(batch.Text, batch.TextLengths, batch.Mels, batch.MelLengths);
+            using (MixedPrecision.Enable(productType))
+                output = _model.Forward(batch.Text, batch.TextLengths, batch.Mels, batch.MelLengths);
             losses = _loss.Compute(output, batch.Mels, batch.GateTargets, batch.MelLengths, batch.TextLengths, gaWeight, _r);
         }
         catch (Exception e) when (IsOutOfMemory(e))
@@ -209,6 +242,7 @@ public sealed class Trainer : IDisposable
         }
 
         double mel = double.NaN, post = double.NaN, gate = double.NaN, ga = double.NaN, total = double.NaN, gradNorm = double.NaN;
+        bool overflow = false;
         if (losses is not null)
         {
             var components = losses;
@@ -224,21 +258,35 @@ public sealed class Trainer : IDisposable
             total = components.Total.item<float>();
             if (double.IsFinite(total) && double.IsFinite(mel) && double.IsFinite(post) && double.IsFinite(gate) && double.IsFinite(ga))
             {
-                components.Total.backward();
+                if (scaler is null) components.Total.backward();
+                else scaler.ScaleLoss(components.Total).backward();
+                scaler?.Unscale(_parameters); // before clipping: the threshold applies to the true gradients
                 gradNorm = torch.nn.utils.clip_grad_norm_(_parameters, knobs.ClipThreshold);
+                if (scaler is not null)
+                {
+                    overflow = !double.IsFinite(gradNorm);
+                    double before = scaler.Update(overflow);
+                    if (overflow)
+                        _sink.Event(Event(EventCodes.LossScaleOverflow, EventSeverity.Info,
+                            FormattableString.Invariant($"fp16 gradients overflowed at step {step}: step skipped, loss scale {before:G6} → {scaler.Scale:G6}."),
+                            new JsonObject { ["scale_before"] = before, ["scale_after"] = scaler.Scale, ["grad_norm"] = gradNorm.ToString(System.Globalization.CultureInfo.InvariantCulture) }) with { Step = step });
+                }
             }
         }
 
         bool weightsFinite = true;
         if (_config.Health.ParameterCheckEverySteps > 0 && step % _config.Health.ParameterCheckEverySteps == 0)
             weightsFinite = WeightsFinite();
-        var observation = new StepObservation(step, mel, post, gate, ga, total, gradNorm, weightsFinite, oom);
+        var observation = new StepObservation(step, mel, post, gate, ga, total, gradNorm, weightsFinite, oom, overflow);
         var decisions = _controller.OnStep(observation, scheduled);
         bool finite = double.IsFinite(total) && double.IsFinite(gradNorm);
         bool skip = !finite || decisions.Any(d => d.Action == RecoveryAction.SkipStep);
         if (!skip) _optimizer.step();
         _optimizer.zero_grad();
-        _consecutiveFinite = skip ? 0 : _consecutiveFinite + 1;
+        // An fp16 overflow the scaler handled leaves the weights untouched: it neither counts as healthy nor breaks the
+        // healthy streak; one the controller counted (it persisted) does.
+        bool toleratedOverflow = overflow && !decisions.Any(d => d.Action == RecoveryAction.SkipStep);
+        if (!toleratedOverflow) _consecutiveFinite = skip ? 0 : _consecutiveFinite + 1;
         if (finite) _lastLoss = total;
 
         if (output is not null && _config.Training.AlignmentEverySteps > 0 && step % _config.Training.AlignmentEverySteps == 0)
@@ -379,6 +427,8 @@ public sealed class Trainer : IDisposable
             ["model"] = JsonSerializer.SerializeToNode(_model.Options, RunJson.Options),
             ["data"] = JsonSerializer.SerializeToNode(_config.Data with { Path = null, MelCachePath = null, TrainFilelist = null, ValidationFilelist = null }, RunJson.Options),
             ["controller"] = JsonSerializer.SerializeToNode(_controller.State, RunJson.Options),
+            ["mixed_precision"] = Name(_precision.Mode),
+            ["grad_scaler"] = _scaler?.ToJson(),
             ["loss"] = double.IsFinite(_lastLoss) ? _lastLoss : null,
             ["diagonality"] = LatestAlignment?.Diagonality,
             ["good"] = good,

@@ -8,7 +8,7 @@ using TacotronRecovery.Core.Contract;
 namespace TacotronRecovery.Host.Verbs;
 
 /// <summary>
-/// <c>bench --preset small|nvidia|tiny --threads N --steps N [--warmup N] [--r N] [--health] [--phases] [--plain] [--json]</c>:
+/// <c>bench --preset small|nvidia|tiny --threads N --steps N [--warmup N] [--r N] [--mixed-precision off|bf16|fp16] [--health] [--phases] [--plain] [--json]</c>:
 /// the training-step benchmark of docs/benchmarks.md. <c>bench --products --threads N</c>:
 /// the throughput of the decoder's matrix products (MKL kernel choice and weight layout). Progress on stderr; the table on stdout,
 /// or with --json on stderr and one line <c>{"type":"bench","data":{…}}</c> on stdout.
@@ -25,7 +25,15 @@ public static class BenchVerb
         int? r = args.Int("r");
         bool health = args.Has("health"), json = args.Has("json"), phases = args.Has("phases"), plain = args.Has("plain");
         bool products = args.Has("products");
+        var mixed = args.Get("mixed-precision") ?? "off";
         args.RejectUnknown();
+        var precision = mixed.ToLowerInvariant() switch
+        {
+            "off" => Core.Config.MixedPrecisionMode.Off,
+            "bf16" => Core.Config.MixedPrecisionMode.Bf16,
+            "fp16" => Core.Config.MixedPrecisionMode.Fp16,
+            _ => throw new UsageException($"--mixed-precision must be off, bf16 or fp16, got '{mixed}'."),
+        };
         if (!BenchmarkPreset.Names.Contains(preset, StringComparer.OrdinalIgnoreCase))
             throw new UsageException($"--preset must be one of {string.Join(", ", BenchmarkPreset.Names)}, got '{preset}'.");
         if (threads < 0) throw new UsageException($"--threads must be 0 (one per core) or more, got {threads}.");
@@ -46,6 +54,7 @@ public static class BenchVerb
         var result = TrainingStepBenchmark.Run(new BenchmarkOptions
         {
             Preset = preset, Steps = steps, Warmup = warmup, FramesPerStep = r, Health = health, Phases = phases, PlainDecoder = plain,
+            MixedPrecision = precision,
         }, line => Console.Error.WriteLine(line));
         double? loadAfter = BenchmarkMachine.LoadAverageNow();
 
@@ -68,6 +77,7 @@ public static class BenchVerb
         void Row(string name, string value) => s.Append(inv, $"  {name,-26} {value}\n");
         s.Append('\n');
         Row("preset", $"{result.Preset} (batch {result.BatchSize}, r = {result.FramesPerStep}, {result.Parameters:N0} parameters, {result.Decoder} decoder)");
+        Row("mixed precision", result.MixedPrecision == "off" ? "off (fp32)" : $"{result.MixedPrecision} products");
         Row("machine", $"{machine.Cpu}, {machine.LogicalCores} logical cores, libtorch {machine.LibTorch}");
         Row("MKL kernels", machine.MklDispatch);
         Row("oneDNN", machine.OneDnn);

@@ -73,7 +73,6 @@ public static class TrainVerb
     /// <summary>Config flags this engine accepts (safe mode turns them off) but does not act on, with what that means.</summary>
     internal static IEnumerable<(string Key, string What)> UnimplementedFlags(TrainingOptions training)
     {
-        if (training.MixedPrecision) yield return ("training.mixed_precision", "this engine trains in fp32 only");
         if (training.Mmi) yield return ("training.mmi", "the MMI auxiliary loss is not implemented");
     }
 

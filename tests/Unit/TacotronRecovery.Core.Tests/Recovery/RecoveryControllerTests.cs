@@ -12,7 +12,7 @@ public sealed class RecoveryControllerTests
 
     private static readonly TrainingOptions Training = new()
     {
-        LearningRate = Lr, GradClipThreshold = 1.0, BatchSize = 16, MixedPrecision = true, Mmi = true,
+        LearningRate = Lr, GradClipThreshold = 1.0, BatchSize = 16, MixedPrecision = MixedPrecisionMode.Bf16, Mmi = true,
     };
 
     private static readonly GuidedAttentionOptions Ga = new() { Enabled = false, Weight = 1.0, MaxMultiplier = 50 };
