@@ -200,7 +200,7 @@ public sealed class RecoveryController
         {
             int from = _s.SafeModeLevel, stableSteps = _s.StableSteps;
             Decide(list, o.Step, RecoveryAction.SafeModeStepDown,
-                Inv($"{stableSteps} stable steps: safe-mode level {from}→{from - 1}."),
+                Inv($"{stableSteps} stable steps: safe-mode level {from}→{from - 1}{(from == 1 && _t.Mmi ? ", MMI back on" : "")}."),
                 Inv($"stable_steps={stableSteps}/{_r.StableStepsToStepDown} level={from}→{from - 1}"),
                 () => { _s.SafeModeLevel = from - 1; _s.StableSteps = 0; _s.LastLadderTick = _s.Ticks; });
         }

@@ -13,6 +13,7 @@ namespace TacotronRecovery.Core.Recovery;
 /// <param name="GradNorm">Global gradient L2 norm before clipping.</param>
 /// <param name="WeightsFinite">False when a parameter check found NaN or ±Infinity in the weights.</param>
 /// <param name="OutOfMemory">True when the step failed with an out-of-memory error (no step was taken).</param>
+/// <param name="Mmi">The MMI (CTC) loss when MMI was on at this step; null when it was off.</param>
 public sealed record StepObservation(
     int Step,
     double Mel,
@@ -22,12 +23,13 @@ public sealed record StepObservation(
     double Total,
     double GradNorm,
     bool WeightsFinite = true,
-    bool OutOfMemory = false)
+    bool OutOfMemory = false,
+    double? Mmi = null)
 {
-    /// <summary>True when every loss component, the total and the gradient norm are finite.</summary>
+    /// <summary>True when every loss component (MMI included when it was on), the total and the gradient norm are finite.</summary>
     public bool IsFinite =>
         double.IsFinite(Mel) && double.IsFinite(MelPostnet) && double.IsFinite(Gate) &&
-        double.IsFinite(GuidedAttention) && double.IsFinite(Total) && double.IsFinite(GradNorm);
+        double.IsFinite(GuidedAttention) && (Mmi is not { } mmi || double.IsFinite(mmi)) && double.IsFinite(Total) && double.IsFinite(GradNorm);
 
     /// <summary>The names and values of the non-finite components (empty when <see cref="IsFinite"/>).</summary>
     public IReadOnlyList<string> NonFiniteComponents()
@@ -41,6 +43,7 @@ public sealed record StepObservation(
         Check("mel_postnet", MelPostnet);
         Check("gate", Gate);
         Check("guided_attention", GuidedAttention);
+        if (Mmi is { } mmi) Check("mmi", mmi);
         Check("total", Total);
         Check("grad_norm", GradNorm);
         return list;
