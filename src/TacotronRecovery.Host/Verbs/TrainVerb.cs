@@ -74,7 +74,6 @@ public static class TrainVerb
     internal static IEnumerable<(string Key, string What)> UnimplementedFlags(TrainingOptions training)
     {
         if (training.MixedPrecision) yield return ("training.mixed_precision", "this engine trains in fp32 only");
-        if (training.Mmi) yield return ("training.mmi", "the MMI auxiliary loss is not implemented");
     }
 
     private static int Train(RunSession session, RunSink sink, bool restarted, bool resume, string? checkpoint, string? emergency, CancellationToken stopToken)
