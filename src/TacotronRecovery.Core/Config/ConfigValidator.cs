@@ -10,7 +10,7 @@ namespace TacotronRecovery.Core.Config;
 public static partial class ConfigValidator
 {
     /// <summary>Names of the loss components a fault can target.</summary>
-    public static IReadOnlyList<string> FaultComponents { get; } = new[] { "mel", "mel_postnet", "gate", "guided_attention" };
+    public static IReadOnlyList<string> FaultComponents { get; } = new[] { "mel", "mel_postnet", "gate", "guided_attention", "mmi" };
 
     /// <summary>Text cleaner names.</summary>
     public static IReadOnlyList<string> TextCleaners { get; } = new[] { "english_cleaners", "basic_cleaners", "transliteration_cleaners" };
@@ -98,6 +98,8 @@ public static partial class ConfigValidator
         AtLeast("training.checkpoint_every_steps", t.CheckpointEverySteps, 1);
         AtLeast("training.keep_checkpoints", t.KeepCheckpoints, 1);
         AtLeast("training.alignment_every_steps", t.AlignmentEverySteps, 1);
+        if (!(t.MmiWeight > 0 && double.IsFinite(t.MmiWeight))) Fail("training.mmi_weight", $"must be > 0 and finite (got {t.MmiWeight})");
+        Probability("training.mmi_frame_dropout", t.MmiFrameDropout);
 
         var g = c.GuidedAttention;
         AtLeast("guided_attention.weight", g.Weight, 0);
@@ -150,6 +152,7 @@ public static partial class ConfigValidator
 
         var f = c.Faults;
         OneOf("faults.nan_loss_component", f.NanLossComponent, FaultComponents);
+        if (f.NanLossComponent == "mmi" && !t.Mmi) Fail("faults.nan_loss_component", "mmi needs training.mmi: true (there is no MMI loss to break otherwise)");
         AtLeast("faults.nan_loss_steps", f.NanLossSteps, 1);
         Positive("faults.lr_explosion_factor", f.LrExplosionFactor);
         OneOf("faults.attention_collapse_mode", f.AttentionCollapseMode, new[] { "reinit", "zero" });

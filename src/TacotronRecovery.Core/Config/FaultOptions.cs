@@ -5,7 +5,7 @@ public sealed record FaultOptions
 {
     /// <summary>Make a loss component NaN at this step.</summary>
     public int? NanLossAtStep { get; init; }
-    /// <summary>Which component: mel, mel_postnet, gate or guided_attention.</summary>
+    /// <summary>Which component: mel, mel_postnet, gate, guided_attention or mmi (only with training.mmi on).</summary>
     public string NanLossComponent { get; init; } = "mel";
     /// <summary>Steps the NaN lasts (a NaN storm when &gt; 1).</summary>
     public int NanLossSteps { get; init; } = 1;

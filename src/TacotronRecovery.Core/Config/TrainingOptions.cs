@@ -42,9 +42,18 @@ public sealed record TrainingOptions
     /// read as auto/off. See docs/configuration.md.
     /// </summary>
     public MixedPrecisionMode MixedPrecision { get; init; } = MixedPrecisionMode.Off;
-    /// <summary>Maximum-mutual-information auxiliary loss flag; safe mode turns it off. No loss behind it yet: the engine
-    /// logs a FlagNotImplemented warning when the flag is on.</summary>
+    /// <summary>
+    /// Maximizing mutual information (Liu et al., 2019): a CTC recogniser over the decoder LSTM's outputs predicts the
+    /// input symbols, its loss is added with <see cref="MmiWeight"/> (scaled down by the gradient-adaptive factor where
+    /// it would dominate), and teacher-forced decoder inputs are replaced by the dataset's mean mel at
+    /// <see cref="MmiFrameDropout"/>. Safe mode turns all of it off; stepping back to level 0 turns it on again
+    /// (docs/model.md, MMI).
+    /// </summary>
     public bool Mmi { get; init; } = false;
+    /// <summary>MMI: weight of the CTC loss; its gradient into the decoder never exceeds the Tacotron loss's (max-abs).</summary>
+    public double MmiWeight { get; init; } = 0.5;
+    /// <summary>MMI: share of the teacher-forced decoder input frames replaced by the dataset's mean mel (0 = none).</summary>
+    public double MmiFrameDropout { get; init; } = 0.2;
     /// <summary>Validation (teacher-forced mel loss, then free-running synthesis of held-out sentences) every N steps.</summary>
     public int ValidationEverySteps { get; init; } = 500;
     /// <summary>

@@ -19,8 +19,6 @@ public static class EventCodes
     public const string TrainingKilled = nameof(TrainingKilled);
     /// <summary>The engine's closing event after an exhaustion (the controller's <see cref="Exhausted"/> decision came first).</summary>
     public const string RecoveryExhausted = nameof(RecoveryExhausted);
-    /// <summary>A config flag is on that this engine records but does not implement.</summary>
-    public const string FlagNotImplemented = nameof(FlagNotImplemented);
     /// <summary>At start (mixed precision not off in the config): what the engine runs — bf16, fp16 with loss scaling or fp32 — and why.</summary>
     public const string MixedPrecision = nameof(MixedPrecision);
     /// <summary>fp16: the scaled gradients overflowed; the loss scaler skipped the step and lowered its scale (not a recovery decision).</summary>
@@ -104,7 +102,7 @@ public static class EventKinds
     public const string Recovery = nameof(Recovery);
     /// <summary>A restart decision.</summary>
     public const string Restart = nameof(Restart);
-    /// <summary>FlagNotImplemented, RowsSkipped.</summary>
+    /// <summary>RowsSkipped.</summary>
     public const string Warning = nameof(Warning);
 
     /// <summary>True for the kinds of recovery decisions.</summary>

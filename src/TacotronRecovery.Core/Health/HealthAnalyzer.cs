@@ -31,7 +31,7 @@ public sealed class HealthAnalyzer
     /// <summary>Balanced gate accuracy at or below which, with no StopAccuracy measured, the gate counts as never firing.</summary>
     public const double GateChanceAccuracy = 0.55;
 
-    private static readonly string[] LossNames = ["loss", "mel_loss", "mel_postnet_loss", "gate_loss", "guided_attention_loss"];
+    private static readonly string[] LossNames = ["loss", "mel_loss", "mel_postnet_loss", "gate_loss", "guided_attention_loss", "mmi_loss"];
 
     private readonly HealthOptions _o;
     private readonly RecoveryOptions _r;
@@ -95,7 +95,7 @@ public sealed class HealthAnalyzer
         _lastStep = Math.Max(_lastStep, step);
 
         // Non-finite loss components and gradient norm.
-        Span<double> losses = [m.Loss, m.MelLoss, m.MelPostnetLoss, m.GateLoss, m.GuidedAttentionLoss];
+        Span<double> losses = [m.Loss, m.MelLoss, m.MelPostnetLoss, m.GateLoss, m.GuidedAttentionLoss, m.MmiLoss ?? 0]; // no MMI: nothing to flag
         bool lossBad = false;
         for (int c = 0; c < losses.Length; c++)
         {

@@ -28,6 +28,17 @@ public sealed record StepMetrics
     public double GuidedAttentionLoss { get; init; }
     /// <summary>Weight applied to the guided attention loss at this step.</summary>
     public double GuidedAttentionWeight { get; init; }
+    /// <summary>
+    /// MMI: the CTC recogniser's loss (unweighted; per decoder step, batch mean) when MMI was on at this step; null (the
+    /// key absent from the line) when it was off: not configured, or turned off by safe mode. Lines written before MMI
+    /// existed read as null.
+    /// </summary>
+    public double? MmiLoss { get; init; }
+    /// <summary>
+    /// MMI: the gradient-adaptive factor applied at this step (in (0, 1]: the share of the weighted CTC gradient that
+    /// entered the decoder); null when MMI was off.
+    /// </summary>
+    public double? MmiFactor { get; init; }
     /// <summary>Global gradient L2 norm before clipping.</summary>
     public double GradNorm { get; init; }
     /// <summary>Clip threshold in force.</summary>

@@ -522,6 +522,7 @@ public sealed class RecoveryController
     {
         var changes = new List<string>();
         if (MixedPrecisionOn) changes.Add($"mixed precision ({MixedPrecisionName}) back on");
+        if (_t.Mmi) changes.Add("MMI back on");
         if (!_ga.Enabled && !_s.AttentionCritical) changes.Add("guided attention off again");
         return string.Join(", ", changes);
     }

@@ -16,6 +16,7 @@ namespace TacotronRecovery.Core.Recovery;
 /// <param name="GradientOverflow">fp16 mixed precision: the losses are finite but the scaled gradients overflowed; the loss
 /// scaler skipped the step and lowered its scale (<see cref="GradNorm"/> is then not finite). Counted as a non-finite step
 /// only once it persists (<c>recovery.overflow_persist_steps</c>).</param>
+/// <param name="Mmi">The MMI (CTC) loss when MMI was on at this step; null when it was off.</param>
 public sealed record StepObservation(
     int Step,
     double Mel,
@@ -26,17 +27,16 @@ public sealed record StepObservation(
     double GradNorm,
     bool WeightsFinite = true,
     bool OutOfMemory = false,
-    bool GradientOverflow = false)
+    bool GradientOverflow = false,
+    double? Mmi = null)
 {
-    /// <summary>True when every loss component and the total are finite (the gradient norm aside).</summary>
+    /// <summary>True when every loss component (MMI included when it was on) and the total are finite (the gradient norm aside).</summary>
     public bool LossesFinite =>
         double.IsFinite(Mel) && double.IsFinite(MelPostnet) && double.IsFinite(Gate) &&
-        double.IsFinite(GuidedAttention) && double.IsFinite(Total);
+        double.IsFinite(GuidedAttention) && (Mmi is not { } mmi || double.IsFinite(mmi)) && double.IsFinite(Total);
 
-    /// <summary>True when every loss component, the total and the gradient norm are finite.</summary>
-    public bool IsFinite =>
-        double.IsFinite(Mel) && double.IsFinite(MelPostnet) && double.IsFinite(Gate) &&
-        double.IsFinite(GuidedAttention) && double.IsFinite(Total) && double.IsFinite(GradNorm);
+    /// <summary>True when every loss component (MMI included when it was on), the total and the gradient norm are finite.</summary>
+    public bool IsFinite => LossesFinite && double.IsFinite(GradNorm);
 
     /// <summary>The names and values of the non-finite components (empty when <see cref="IsFinite"/>).</summary>
     public IReadOnlyList<string> NonFiniteComponents()
@@ -50,6 +50,7 @@ public sealed record StepObservation(
         Check("mel_postnet", MelPostnet);
         Check("gate", Gate);
         Check("guided_attention", GuidedAttention);
+        if (Mmi is { } mmi) Check("mmi", mmi);
         Check("total", Total);
         Check("grad_norm", GradNorm);
         return list;

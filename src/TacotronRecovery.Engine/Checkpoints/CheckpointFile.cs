@@ -26,7 +26,9 @@ public sealed class CheckpointCorruptException : Exception
 /// Our checkpoint container (<c>.ckpt</c>): magic <c>TRCKPT01</c>, named sections (<c>meta</c> JSON, <c>model</c>
 /// TorchSharp module state, <c>optimizer</c> state), then a SHA-256 of everything before it and the end marker
 /// <c>TRCKEND!</c>. The embedded hash makes a file verifiable on its own (a truncated or tampered file is refused
-/// before any tensor is read); the run's manifest records the file hash as well. Written atomically.
+/// before any tensor is read); the run's manifest records the file hash as well. Written atomically. Further named
+/// sections hold training-only state outside the Tacotron 2 (the MMI recogniser and its optimizer: <c>mmi</c>,
+/// <c>mmi_optimizer</c>); readers that do not know them ignore them.
 /// </summary>
 public static class CheckpointFile
 {
@@ -34,8 +36,12 @@ public static class CheckpointFile
     private static readonly byte[] EndMarker = "TRCKEND!"u8.ToArray();
     private const int TrailerLength = 32 + 8;
 
-    /// <summary>Writes model, optimizer and metadata to <paramref name="path"/> atomically (temp file, flush, rename).</summary>
-    public static void Write(string path, JsonObject meta, nn.Module model, OptimizerHelper? optimizer)
+    /// <summary>
+    /// Writes model, optimizer, metadata and any <paramref name="extra"/> sections to <paramref name="path"/> atomically
+    /// (temp file, flush, rename).
+    /// </summary>
+    public static void Write(string path, JsonObject meta, nn.Module model, OptimizerHelper? optimizer,
+        IReadOnlyList<(string Name, Action<BinaryWriter> Save)>? extra = null)
     {
         var sections = new List<(string Name, byte[] Bytes)>
         {
@@ -43,6 +49,11 @@ public static class CheckpointFile
             ("model", Serialize(w => model.save(w))),
         };
         if (optimizer is not null) sections.Add(("optimizer", Serialize(w => optimizer.save_state_dict(w))));
+        foreach (var (name, save) in extra ?? Array.Empty<(string, Action<BinaryWriter>)>())
+        {
+            if (sections.Any(x => x.Name == name)) throw new ArgumentException($"Checkpoint section '{name}' is written twice.", nameof(extra));
+            sections.Add((name, Serialize(save)));
+        }
 
         using var body = new MemoryStream();
         using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
@@ -124,7 +135,8 @@ public static class CheckpointFile
         JsonObject meta;
         try { meta = JsonNode.Parse(metaBytes)?.AsObject() ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new CheckpointCorruptException(path, "the metadata is not valid JSON: " + e.Message); }
-        return new LoadedCheckpoint(path, meta, sections["model"], sections.GetValueOrDefault("optimizer"));
+        var extra = sections.Where(x => x.Key is not ("meta" or "model" or "optimizer")).ToDictionary(x => x.Key, x => x.Value, StringComparer.Ordinal);
+        return new LoadedCheckpoint(path, meta, sections["model"], sections.GetValueOrDefault("optimizer"), extra);
     }
 
     private static byte[] Serialize(Action<BinaryWriter> save)
@@ -135,9 +147,40 @@ public static class CheckpointFile
     }
 }
 
-/// <summary>A verified checkpoint, not yet applied to a model.</summary>
-public sealed record LoadedCheckpoint(string Path, JsonObject Meta, byte[] Model, byte[]? Optimizer)
+/// <summary>A verified checkpoint, not yet applied to a model. Extra: the further named sections (e.g. <c>mmi</c>).</summary>
+public sealed record LoadedCheckpoint(string Path, JsonObject Meta, byte[] Model, byte[]? Optimizer,
+    IReadOnlyDictionary<string, byte[]>? Extra = null)
 {
+    /// <summary>A further section by name (<see cref="CheckpointFile"/>), or null when the file has none.</summary>
+    public byte[]? Section(string name) => Extra?.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Loads a further section into <paramref name="module"/> (strict), or returns false when the file has none.
+    /// </summary>
+    public bool ApplySection(string name, nn.Module module)
+    {
+        if (Section(name) is not { } bytes) return false;
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(bytes));
+            module.load(r, strict: true);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
+        {
+            throw new CheckpointCorruptException(Path, $"its '{name}' section does not fit ({e.Message})");
+        }
+    }
+
+    /// <summary>Loads a further section's optimizer state, or returns false when the file has none.</summary>
+    public bool ApplySection(string name, OptimizerHelper optimizer)
+    {
+        if (Section(name) is not { } bytes) return false;
+        using var r = new BinaryReader(new MemoryStream(bytes));
+        optimizer.load_state_dict(r);
+        return true;
+    }
+
     /// <summary>Model dimensions recorded at save.</summary>
     public TacotronRecovery.Core.Config.ModelOptions ModelOptions => MetaValue("model", n =>
         n?.Deserialize<TacotronRecovery.Core.Config.ModelOptions>(RunJson.Options)

@@ -17,7 +17,7 @@ namespace TacotronRecovery.Engine.Model;
 /// (a zero go frame at t = 0), so the prenet input is nMels wide for every r (for r = 1 this is exactly the reference).
 /// </para>
 /// <para>
-/// Teacher forcing (<see cref="Forward"/>) runs the same mathematics as the reference's step-by-step loop, arranged for
+/// Teacher forcing (<see cref="Forward(Tensor, Tensor, Tensor)"/>) runs the same mathematics as the reference's step-by-step loop, arranged for
 /// speed: the prenet runs over all frames in one call, and so does the prenet part of the attention LSTM's input
 /// projection (with both biases). The attention recurrence (attention LSTM, attention) does not depend on the decoder
 /// LSTM, so it runs first, alone, as one hand-differentiated autograd function (<see cref="AttentionRecurrence"/>); the
@@ -57,6 +57,18 @@ public sealed class Decoder : nn.Module
     /// </summary>
     public (Tensor Mel, Tensor Gate, Tensor Alignments) Forward(Tensor memory, Tensor mels, Tensor memoryLengths)
     {
+        var (mel, gate, alignments, _) = Forward(memory, mels, memoryLengths, null);
+        return (mel, gate, alignments);
+    }
+
+    /// <summary>
+    /// <see cref="Forward(Tensor, Tensor, Tensor)"/>, and with <paramref name="mmi"/> also the decoder LSTM's outputs
+    /// [B, T/r, decoder_rnn_dim] for the MMI recogniser, on their own branch whose gradient meets the Tacotron's at
+    /// <paramref name="mmi"/> (<see cref="GradientAdaptiveFactor"/>); null without it.
+    /// </summary>
+    public (Tensor Mel, Tensor Gate, Tensor Alignments, Tensor? DecoderOutputs) Forward(Tensor memory, Tensor mels, Tensor memoryLengths,
+        GradientAdaptiveFactor? mmi)
+    {
         var (b, tDec, inputs) = TeacherInputs(mels);
         long p = _o.PrenetDim, e = memory.shape[2];
 
@@ -79,12 +91,18 @@ public sealed class Decoder : nn.Module
             .view(tDec, b, -1);
         var hidden = LstmRecurrence.Apply(inputGates, decoder_rnn.weight_hh!,
             DropoutMasks(tDec, b, _o.DecoderRnnDim, _o.PDecoderDropout, memory));
+        Tensor? decoderOutputs = null;
+        if (mmi is not null)
+        {
+            (hidden, var branch) = mmi.Split(hidden);
+            decoderOutputs = branch.transpose(0, 1); // [B, Tdec, Hd]
+        }
 
         var dhc = cat(new[] { hidden, context }, 2); // [Tdec, B, Hd + E]
         var proj = linear_projection.call(dhc); // [Tdec, B, M r]
         var gate = gate_layer.call(_o.SeparateGate ? dhc.detach() : dhc).squeeze(2).t(); // [B, Tdec]
         var mel = proj.transpose(0, 1).reshape(b, tDec * _o.NFramesPerStep, _o.NMelChannels).transpose(1, 2);
-        return (mel, gate, alignments);
+        return (mel, gate, alignments, decoderOutputs);
     }
 
     /// <summary>

@@ -9,9 +9,11 @@ namespace TacotronRecovery.Engine.Model;
 /// <summary>
 /// Teacher-forced outputs. MelOutputs and MelOutputsPostnet [B, nMels, T] (zero beyond each mel length); GateOutputs
 /// [B, T] logits, one per frame: each decoder step's single logit repeated over its r frames (1e3 beyond each length,
-/// as the reference's mask_padding); Alignments [B, T/r, N].
+/// as the reference's mask_padding); Alignments [B, T/r, N]. DecoderOutputs [B, T/r, decoder_rnn_dim]: the decoder
+/// LSTM's outputs for the MMI recogniser, only when the forward was given a <see cref="GradientAdaptiveFactor"/>.
 /// </summary>
-public sealed record Tacotron2Output(Tensor MelOutputs, Tensor MelOutputsPostnet, Tensor GateOutputs, Tensor Alignments);
+public sealed record Tacotron2Output(Tensor MelOutputs, Tensor MelOutputsPostnet, Tensor GateOutputs, Tensor Alignments,
+    Tensor? DecoderOutputs = null);
 
 /// <summary>
 /// Free-running outputs for T = (decoder steps run)·r frames: mels [B, nMels, T] zero beyond each length, gate logits
@@ -60,10 +62,12 @@ public sealed class Tacotron2 : nn.Module
 
     /// <summary>
     /// Teacher-forced forward. text [B, N] int64; textLengths, melLengths [B] int64; mels [B, nMels, T] with T a multiple
-    /// of r (the caller pads). Values beyond the lengths never influence any valid output.
+    /// of r (the caller pads). Values beyond the lengths never influence any valid output. mels are the decoder's
+    /// teacher-forced inputs only (MMI's frame dropout changes them; the losses compare with the intact targets). With
+    /// <paramref name="mmi"/> the output also carries the decoder outputs for the MMI recogniser.
     /// </summary>
-    public Tacotron2Output Forward(Tensor text, Tensor textLengths, Tensor mels, Tensor melLengths) =>
-        Run(text, textLengths, mels, melLengths, plain: false);
+    public Tacotron2Output Forward(Tensor text, Tensor textLengths, Tensor mels, Tensor melLengths, GradientAdaptiveFactor? mmi = null) =>
+        Run(text, textLengths, mels, melLengths, plain: false, mmi);
 
     /// <summary>The same forward through the plain step-by-step decoder (for equality tests of the fast path).</summary>
     internal Tacotron2Output ForwardPlain(Tensor text, Tensor textLengths, Tensor mels, Tensor melLengths) =>
@@ -127,14 +131,15 @@ public sealed class Tacotron2 : nn.Module
     /// <summary>Number of trainable parameter elements (buffers excluded).</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
-    private Tacotron2Output Run(Tensor text, Tensor textLengths, Tensor mels, Tensor melLengths, bool plain)
+    private Tacotron2Output Run(Tensor text, Tensor textLengths, Tensor mels, Tensor melLengths, bool plain, GradientAdaptiveFactor? mmi = null)
     {
         var memory = Encode(text, textLengths);
-        var (mel, gateSteps, alignments) = plain
-            ? decoder.ForwardPlain(memory, mels, textLengths)
-            : decoder.Forward(memory, mels, textLengths);
+        Tensor mel, gateSteps, alignments;
+        Tensor? decoderOutputs = null;
+        if (plain) (mel, gateSteps, alignments) = decoder.ForwardPlain(memory, mels, textLengths);
+        else (mel, gateSteps, alignments, decoderOutputs) = decoder.Forward(memory, mels, textLengths, mmi);
         var (melMasked, post, gate) = Finish(mel, gateSteps, melLengths);
-        return new Tacotron2Output(melMasked, post, gate, alignments);
+        return new Tacotron2Output(melMasked, post, gate, alignments, decoderOutputs);
     }
 
     private Tensor Encode(Tensor text, Tensor textLengths)

@@ -4,8 +4,11 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace TacotronRecovery.Engine.Model;
 
-/// <summary>Loss components (scalar tensors). GuidedAttention is unweighted; Total includes its weight.</summary>
-public sealed record LossComponents(Tensor Mel, Tensor MelPostnet, Tensor Gate, Tensor GuidedAttention, Tensor Total);
+/// <summary>
+/// Loss components (scalar tensors). GuidedAttention and Mmi are unweighted; Total includes their weights. Mmi is null
+/// when MMI is off.
+/// </summary>
+public sealed record LossComponents(Tensor Mel, Tensor MelPostnet, Tensor Gate, Tensor GuidedAttention, Tensor Total, Tensor? Mmi = null);
 
 /// <summary>
 /// Tacotron 2 losses on valid cells only (padding never contributes a value or a gradient):
@@ -72,6 +75,21 @@ public sealed class Tacotron2Loss
         using var gaWeight = guidedAttentionWeight.ToScalar();
         var total = mel.add(post, Scalars.One).add(gate, Scalars.One).add(guided.mul(gaWeight), Scalars.One);
         return new LossComponents(mel, post, gate, guided, total);
+    }
+
+    /// <summary>
+    /// The components with the MMI loss added: Total + weight · mmi (the recogniser's gradient into the decoder is then
+    /// limited by the <see cref="GradientAdaptiveFactor"/> the forward ran with).
+    /// </summary>
+    public static LossComponents WithMmi(LossComponents losses, Tensor mmi, double weight)
+    {
+        if (!(weight > 0) || double.IsInfinity(weight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, "training.mmi_weight must be positive and finite.");
+        }
+
+        using var w = weight.ToScalar();
+        return losses with { Mmi = mmi, Total = losses.Total.add(mmi, w) };
     }
 
     /// <summary>Mean of A·W over valid cells; alignments [B, Tdec, N].</summary>

@@ -48,6 +48,7 @@ public sealed class Trainer : IDisposable
     private readonly FaultInjector _faults;
     private readonly CheckpointStore _checkpoints;
     private readonly Parameter[] _parameters;
+    private readonly MmiTraining? _mmi;
     private readonly int _r;
     private AlignmentMetrics? _lastAlignment;
     private AlignmentMetrics? _lastValidation;
@@ -81,10 +82,15 @@ public sealed class Trainer : IDisposable
         _sampler = new BatchSampler(train.Select(e => e.Mel.Frames).ToArray(), t.BatchSize, t.Seed);
         _faults = new FaultInjector(config.Faults, run.Path);
         _checkpoints = new CheckpointStore(run, config);
+        // Created after the model and the optimizer, from its own seed: the Tacotron starts from the same weights with
+        // and without MMI.
+        if (t.Mmi) _mmi = new MmiTraining(config, train, device, unchecked(t.Seed + 1));
     }
 
     /// <summary>The model (for tests and synthesis).</summary>
     public Tacotron2 Model => _model;
+    /// <summary>MMI's recogniser and mean mel when <c>training.mmi</c> is on (for tests).</summary>
+    public MmiTraining? Mmi => _mmi;
     /// <summary>The recovery controller.</summary>
     public RecoveryController Controller => _controller;
     /// <summary>What training.mixed_precision resolved to on this device.</summary>
@@ -119,6 +125,7 @@ public sealed class Trainer : IDisposable
             var loaded = CheckpointFile.Read(path);
             loaded.ApplyTo(_model);
             loaded.ApplyTo(_optimizer);
+            RestoreMmi(loaded);
             var meta = loaded.Meta;
             Step = meta["step"]?.GetValue<int>() ?? 0;
             int epoch = meta["epoch"]?.GetValue<int>() ?? 0;
@@ -227,14 +234,21 @@ public sealed class Trainer : IDisposable
         bool oom = false;
         Tacotron2Output? output = null;
         LossComponents? losses = null;
-        // Safe mode owns the knob: off at level ≥ 1, back at level 0 (the products are fp32 again, not just reported so).
+        // Safe mode owns the knobs: mixed precision and MMI are off at level ≥ 1 and back at level 0 (the products are
+        // fp32 again and the recogniser stops, not just reported so).
         var productType = knobs.MixedPrecision ? _precision.ProductType : null;
         var scaler = productType is not null ? _scaler : null;
+        // MMI: frame dropout on the decoder's inputs, the recogniser's loss on its outputs, and the gradient-adaptive
+        // factor where the two gradients meet.
+        var mmi = knobs.Mmi ? _mmi : null;
+        var junction = mmi is null ? null : new GradientAdaptiveFactor();
         try
         {
+            var inputs = mmi is null ? batch.Mels : mmi.Inputs(batch);
             using (MixedPrecision.Enable(productType))
-                output = _model.Forward(batch.Text, batch.TextLengths, batch.Mels, batch.MelLengths);
+                output = _model.Forward(batch.Text, batch.TextLengths, inputs, batch.MelLengths, junction);
             losses = _loss.Compute(output, batch.Mels, batch.GateTargets, batch.MelLengths, batch.TextLengths, gaWeight, _r);
+            if (mmi is not null) losses = mmi.AddLoss(losses, output, batch);
         }
         catch (Exception e) when (IsOutOfMemory(e))
         {
@@ -243,24 +257,35 @@ public sealed class Trainer : IDisposable
 
         double mel = double.NaN, post = double.NaN, gate = double.NaN, ga = double.NaN, total = double.NaN, gradNorm = double.NaN;
         bool overflow = false;
+        double? mmiLoss = null;
         if (losses is not null)
         {
             var components = losses;
             if (_faults.NanComponentAt(step) is { } bad)
             {
-                components = InjectNaN(components, bad, gaWeight);
-                _sink.Log($"fault injection: NaN in {bad} at step {step}");
+                if (bad == "mmi" && components.Mmi is null)
+                {
+                    _sink.Log($"fault injection: no NaN in mmi at step {step}: MMI is off at this step (safe mode)");
+                }
+                else
+                {
+                    components = InjectNaN(components, bad, gaWeight, _mmi?.Weight ?? 0);
+                    _sink.Log($"fault injection: NaN in {bad} at step {step}");
+                }
             }
             mel = components.Mel.item<float>();
             post = components.MelPostnet.item<float>();
             gate = components.Gate.item<float>();
             ga = components.GuidedAttention.item<float>();
+            if (components.Mmi is not null) mmiLoss = components.Mmi.item<float>();
             total = components.Total.item<float>();
-            if (double.IsFinite(total) && double.IsFinite(mel) && double.IsFinite(post) && double.IsFinite(gate) && double.IsFinite(ga))
+            if (double.IsFinite(total) && double.IsFinite(mel) && double.IsFinite(post) && double.IsFinite(gate) && double.IsFinite(ga)
+                && (mmiLoss is not { } m || double.IsFinite(m)))
             {
                 if (scaler is null) components.Total.backward();
                 else scaler.ScaleLoss(components.Total).backward();
                 scaler?.Unscale(_parameters); // before clipping: the threshold applies to the true gradients
+                if (scaler is not null && mmi is not null) scaler.Unscale(mmi.Recognizer.parameters());
                 gradNorm = torch.nn.utils.clip_grad_norm_(_parameters, knobs.ClipThreshold);
                 if (scaler is not null)
                 {
@@ -277,17 +302,24 @@ public sealed class Trainer : IDisposable
         bool weightsFinite = true;
         if (_config.Health.ParameterCheckEverySteps > 0 && step % _config.Health.ParameterCheckEverySteps == 0)
             weightsFinite = WeightsFinite();
-        var observation = new StepObservation(step, mel, post, gate, ga, total, gradNorm, weightsFinite, oom, overflow);
+        var observation = new StepObservation(step, mel, post, gate, ga, total, gradNorm, weightsFinite, oom, overflow, mmiLoss);
         var decisions = _controller.OnStep(observation, scheduled);
-        bool finite = double.IsFinite(total) && double.IsFinite(gradNorm);
+        bool finite = observation.IsFinite;
         bool skip = !finite || decisions.Any(d => d.Action == RecoveryAction.SkipStep);
-        if (!skip) _optimizer.step();
+        if (!skip)
+        {
+            _optimizer.step();
+            mmi?.Step(lr, knobs.ClipThreshold);
+        }
         _optimizer.zero_grad();
+        _mmi?.ZeroGrad();
         // An fp16 overflow the scaler handled leaves the weights untouched: it neither counts as healthy nor breaks the
         // healthy streak; one the controller counted (it persisted) does.
         bool toleratedOverflow = overflow && !decisions.Any(d => d.Action == RecoveryAction.SkipStep);
         if (!toleratedOverflow) _consecutiveFinite = skip ? 0 : _consecutiveFinite + 1;
-        if (finite) _lastLoss = total;
+        // The checkpoint's loss (what Best compares) is the Tacotron's alone: MMI going off in safe mode must not make
+        // later checkpoints look better.
+        if (finite) _lastLoss = mmiLoss is { } ml ? total - _mmi!.Weight * ml : total;
 
         if (output is not null && _config.Training.AlignmentEverySteps > 0 && step % _config.Training.AlignmentEverySteps == 0)
         {
@@ -304,14 +336,15 @@ public sealed class Trainer : IDisposable
         {
             Run = _run.Name, Step = step, Time = DateTimeOffset.UtcNow, Epoch = _sampler.Epoch, LearningRate = lr,
             Loss = total, MelLoss = mel, MelPostnetLoss = post, GateLoss = gate, GuidedAttentionLoss = ga,
-            GuidedAttentionWeight = gaWeight, GradNorm = gradNorm, ClipThreshold = knobs.ClipThreshold, Skipped = skip,
+            GuidedAttentionWeight = gaWeight, MmiLoss = mmiLoss, MmiFactor = mmiLoss is null ? null : junction?.Factor,
+            GradNorm = gradNorm, ClipThreshold = knobs.ClipThreshold, Skipped = skip,
             SafeModeLevel = _controller.SafeModeLevel, Mode = _controller.Mode, BatchSize = batch.Size,
             StepSeconds = sw.Elapsed.TotalSeconds,
         });
         return decisions;
     }
 
-    private static LossComponents InjectNaN(LossComponents c, string component, double gaWeight)
+    private static LossComponents InjectNaN(LossComponents c, string component, double gaWeight, double mmiWeight)
     {
         var nan = torch.tensor(float.NaN);
         var one = Scalars.One;
@@ -319,8 +352,20 @@ public sealed class Trainer : IDisposable
         var post = component == "mel_postnet" ? c.MelPostnet.add(nan, one) : c.MelPostnet;
         var gate = component == "gate" ? c.Gate.add(nan, one) : c.Gate;
         var ga = component == "guided_attention" ? c.GuidedAttention.add(nan, one) : c.GuidedAttention;
+        var mmi = component == "mmi" ? c.Mmi?.add(nan, one) : c.Mmi;
         using var weight = gaWeight.ToScalar();
-        return new LossComponents(mel, post, gate, ga, mel.add(post, one).add(gate, one).add(ga.mul(weight), one));
+        var total = mel.add(post, one).add(gate, one).add(ga.mul(weight), one);
+        if (mmi is null) return new LossComponents(mel, post, gate, ga, total);
+        using var w = mmiWeight.ToScalar();
+        return new LossComponents(mel, post, gate, ga, total.add(mmi, w), mmi);
+    }
+
+    /// <summary>The MMI recogniser and its optimizer from a checkpoint, when this run trains with MMI.</summary>
+    private void RestoreMmi(LoadedCheckpoint loaded)
+    {
+        if (_mmi is null) return;
+        if (!_mmi.Restore(loaded))
+            _sink.Log($"{System.IO.Path.GetFileName(loaded.Path)} has no MMI recogniser (saved without training.mmi, or imported): the recogniser continues as it is");
     }
 
     private void Apply(RecoveryDecision d)
@@ -355,6 +400,7 @@ public sealed class Trainer : IDisposable
         loaded.ApplyTo(_model);
         loaded.ApplyTo(_optimizer);
         _optimizer.zero_grad();
+        RestoreMmi(loaded);
         _faults.EndLrExplosion();
         int restored = loaded.Meta["step"]?.GetValue<int>() ?? 0;
         _sink.Event(Event(EventCodes.RollbackCompleted, EventSeverity.Warning,
@@ -435,7 +481,7 @@ public sealed class Trainer : IDisposable
         };
         var path = _run.CheckpointPath(Step);
         _checkpoints.Forget(path);
-        CheckpointFile.Write(path, meta, _model, _optimizer);
+        CheckpointFile.Write(path, meta, _model, _optimizer, _mmi?.Sections());
         var latest = LatestAlignment;
         bool pending = good && confirmLater;
         if (pending) _pending.Add((Step, path, _lastLoss, latest?.Diagonality, latest?.GateAccuracy));
@@ -500,6 +546,7 @@ public sealed class Trainer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _mmi?.Dispose();
         _optimizer.Dispose();
         _model.Dispose();
     }

@@ -70,12 +70,6 @@ public static class TrainVerb
         }
     }
 
-    /// <summary>Config flags this engine accepts (safe mode turns them off) but does not act on, with what that means.</summary>
-    internal static IEnumerable<(string Key, string What)> UnimplementedFlags(TrainingOptions training)
-    {
-        if (training.Mmi) yield return ("training.mmi", "the MMI auxiliary loss is not implemented");
-    }
-
     private static int Train(RunSession session, RunSink sink, bool restarted, bool resume, string? checkpoint, string? emergency, CancellationToken stopToken)
     {
         var config = session.Config;
@@ -109,16 +103,6 @@ public static class TrainVerb
             Severity = EventSeverity.Info,
             Message = $"Training {(trainer.Step > 0 ? "resumed at step " + trainer.Step : "started")}: preset {config.Model.Preset}, {trainer.Model.ParameterCount():N0} parameters, up to step {config.Training.MaxSteps}.",
         });
-
-        foreach (var (key, what) in UnimplementedFlags(config.Training))
-        {
-            sink.Event(new TrainingEvent
-            {
-                Run = run.Name, Step = trainer.Step, Time = DateTimeOffset.UtcNow, Kind = EventKinds.Warning, Code = EventCodes.FlagNotImplemented,
-                Severity = EventSeverity.Warning,
-                Message = $"{key} is on, but {what}; the flag only records what safe mode turns off.",
-            });
-        }
 
         // An exception escaping a timer callback ends the process with SIGABRT (exit 134), so the heartbeat must not
         // throw: a failed write (disk full, a folder removed under it) is reported and the next beat tries again.

@@ -147,7 +147,10 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("model:\n  n_mel_channels: 64\n", "voice.yaml:2:3: model.n_mel_channels: must equal data.n_mel_channels (80) (got 64)")]
     [InlineData("model:\n  prenet_dropout: 1.5\n", "voice.yaml:2:3: model.prenet_dropout: must be in [0, 1) (got 1.5)")]
     [InlineData("recovery:\n  critical_diagonality: 2\n", "voice.yaml:2:3: recovery.critical_diagonality: must be in [0, 1] (got 2)")]
-    [InlineData("faults:\n  nan_loss_component: postnet\n", "voice.yaml:2:3: faults.nan_loss_component: must be one of mel, mel_postnet, gate, guided_attention (got 'postnet')")]
+    [InlineData("faults:\n  nan_loss_component: postnet\n", "voice.yaml:2:3: faults.nan_loss_component: must be one of mel, mel_postnet, gate, guided_attention, mmi (got 'postnet')")]
+    [InlineData("faults:\n  nan_loss_component: mmi\n", "voice.yaml:2:3: faults.nan_loss_component: mmi needs training.mmi: true")]
+    [InlineData("training:\n  mmi_weight: 0\n", "voice.yaml:2:3: training.mmi_weight: must be > 0 and finite (got 0)")]
+    [InlineData("training:\n  mmi_frame_dropout: 1.5\n", "voice.yaml:2:3: training.mmi_frame_dropout: must be in [0, 1] (got 1.5)")]
     [InlineData("telegram:\n  parse_mode: Markdown\n", "voice.yaml:2:3: telegram.parse_mode: only HTML is supported (got 'Markdown')")]
     public void Parse_OutOfRange_NamesKey(string yaml, string message) => Assert.StartsWith(message, Fails(yaml).Message);
 
@@ -156,6 +159,15 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("health:\n  attention_warmup_steps: 20\n", "voice.yaml:2:3: health.attention_warmup_steps: moved to recovery.attention_warmup_steps")]
     [InlineData("health:\n  collapse_diagonality: 0.2\n", "voice.yaml:2:3: health.collapse_diagonality: moved to recovery.critical_diagonality")]
     public void Parse_MovedHealthKey_NamesTheRecoveryKey(string yaml, string message) => Assert.StartsWith(message, Fails(yaml).Message);
+
+    [Fact]
+    public void Parse_MmiKeys_Bound()
+    {
+        var t = ConfigLoader.Parse("training:\n  mmi: true\n  mmi_weight: 0.25\n  mmi_frame_dropout: 0\nfaults:\n  nan_loss_component: mmi\n", "v.yaml", _ => null).Training;
+        Assert.True(t.Mmi);
+        Assert.Equal(0.25, t.MmiWeight);
+        Assert.Equal(0, t.MmiFrameDropout);
+    }
 
     [Fact]
     public void Parse_DeviceCudaN_Accepted()

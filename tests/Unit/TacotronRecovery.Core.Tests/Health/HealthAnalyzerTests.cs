@@ -69,6 +69,17 @@ public class HealthAnalyzerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void Analyze_NaNInMmiLoss_NamesTheMmiComponent()
+    {
+        var steps = Healthy(1, 300).Select(m => m with { MmiLoss = 1.2 }).ToList();
+        for (int s = 200; s < 203; s++) steps[s - 1] = steps[s - 1] with { MmiLoss = double.NaN, Loss = double.NaN, GradNorm = double.NaN, Skipped = true };
+        var f = Single(HealthAnalyzer.Analyze(steps), HealthCodes.NonFiniteLoss);
+        Assert.Equal((200, 202, 3), (f.FirstStep, f.LastStep, f.Count));
+        Assert.Contains("mmi_loss ×3", f.Evidence);
+        Assert.DoesNotContain("mel_loss", f.Evidence);
+    }
+
+    [Fact]
     public void Analyze_OneIsolatedNaNRecovered_Warning()
     {
         var steps = Healthy(1, 300);
