@@ -354,6 +354,30 @@ recovery:
         ($ledger | Where-Object step -eq ($restartAt[0] - 1)).good | Should -BeTrue
     }
 
+    It 'answers an attention collapse with critical mode: the raised guided-attention weight reaches the ranks through the knobs' {
+        # Attention is judged from step 8 on (the untrained model's early attention is not judged); it collapses at 9.
+        $config = Join-Path $TestDrive 'collapse.yaml'
+        @'
+recovery:
+  attention_warmup_steps: 8
+  critical_diagonality: 0.2
+'@ | Set-Content $config
+        $objects = Start-TacotronTraining -Config $config -RunsRoot $Runs -Run collapsed -Command ($Torchrun + @('--collapse-attention-at', '9')) -GraceSeconds 10 -WarningAction SilentlyContinue
+        $objects[-1].Status | Should -Be 'Completed'
+        $events = @(Get-Content (Join-Path $Runs 'collapsed/events.jsonl') | ConvertFrom-Json)
+        $enter = @($events | Where-Object code -eq 'AttentionCriticalEnter')
+        $enter.Count | Should -BeGreaterOrEqual 1
+        $enter[0].step | Should -BeGreaterOrEqual 9 -Because 'the collapse happened at step 9'
+        $scored = @(Get-Content (Join-Path $Runs 'collapsed/alignment.jsonl') | ConvertFrom-Json | Where-Object step -ge 9)
+        $scored[0].diagonality | Should -BeLessThan 0.2 -Because 'the supervisor scored the collapsed (uniform) attention'
+        $knobs = Get-Content (Join-Path $Runs 'collapsed/knobs.json') -Raw | ConvertFrom-Json
+        $knobs.mode | Should -Match 'Attention'
+        $knobs.guided_attention_weight | Should -BeGreaterThan 0
+        $last = @(Get-Content (Join-Path $Runs 'collapsed/metrics.jsonl') | ConvertFrom-Json)[-1]
+        $last.step | Should -Be 15
+        $last.guided_attention_weight | Should -Be $knobs.guided_attention_weight -Because 'the ranks train with the supervisor''s weight'
+    }
+
     It 'rolls back a NaN storm: every rank restarts from the Good checkpoint with the safe-mode learning rate applied' {
         $objects = Start-TacotronTraining -Config $RecoveryConfig -RunsRoot $Runs -Run storm -Command ($Torchrun + @('--nan-storm-from', '10')) -GraceSeconds 10 -WarningAction SilentlyContinue
         $objects[-1].Status | Should -Be 'Completed'

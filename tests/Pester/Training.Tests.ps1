@@ -172,7 +172,8 @@ Describe 'Invoke-EmergencyRecovery -Checkpoint (PyTorch)' {
         $result.GetType().Name | Should -Be 'RecoveryResult'
         $result.Run | Should -Be 'recovery-checkpoint_2'
         Test-Path (Join-Path $runs 'recovery-checkpoint_2/checkpoint_2.imported.ckpt') | Should -BeTrue
-        (Get-TrainingMetrics -Run recovery-checkpoint_2 -RunsRoot $runs -Last 1).Step | Should -Be 3
+        # The export carries train.py's iteration (2): the recovery continues from it for its 3 steps.
+        (Get-TrainingMetrics -Run recovery-checkpoint_2 -RunsRoot $runs -Last 1).Step | Should -Be 5
     }
 
     It 'refuses a garbage .pt file with a clear error' {
