@@ -66,6 +66,9 @@ public sealed class JsonLinesWriter<T> : IDisposable
             JsonSerializer.Serialize(_json, record, RunJson.Options);
             _json.Flush();
             _buffer.Write("\n"u8);
+            // At the end as it is now, not where this writer last wrote: another process (the PyTorch adapter, with
+            // O_APPEND) may have appended since. .NET has no O_APPEND; the window left is this seek to the write.
+            _fs.Seek(0, SeekOrigin.End);
             _fs.Write(_buffer.WrittenSpan);
             _fs.Flush(_fsync);
             Count++;

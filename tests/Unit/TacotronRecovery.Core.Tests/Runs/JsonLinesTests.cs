@@ -81,6 +81,21 @@ public class JsonLinesTests
     }
 
     [Fact]
+    public void Writer_AnotherProcessAppendsBetweenRecords_BothKept()
+    {
+        // The PyTorch adapter appends to events.jsonl (O_APPEND) while the supervisor's writer is open.
+        using var dir = new TempDir();
+        var f = dir.File("m.jsonl");
+        using (var w = new JsonLinesWriter<StepMetrics>(f))
+        {
+            w.Append(Step(1, 1.0));
+            File.AppendAllText(f, "{\"step\":2,\"loss\":2}\n");
+            w.Append(Step(3, 3.0));
+        }
+        Assert.Equal(new[] { 1, 2, 3 }, JsonLines.Read<StepMetrics>(f).Select(m => m.Step).ToArray());
+    }
+
+    [Fact]
     public void Writer_NonFiniteLoss_RoundTripsAsNamedLiteral()
     {
         using var dir = new TempDir();
