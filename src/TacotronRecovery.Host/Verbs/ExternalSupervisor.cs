@@ -152,25 +152,12 @@ internal sealed class ExternalSupervisor
             var e = SuperviseVerb.ToEvent(decision, _run, death);
             SuperviseVerb.AppendEvent(_run, e, echo: !_detached);
             _alerts.OnEvent(e);
-            switch (decision.Action)
-            {
-                case RecoveryAction.Restart:
-                    RunStateStore.Record(_run, RunStatus.Recovering, e.Message, null);
-                    var target = SelectTarget(RollbackTarget.LastGood);
-                    checkpoint = target?.Path;
-                    if (target is not null) _sup.Controller.OnRollbackCompleted(target.Step);
-                    SaveState();
-                    WriteKnobs();
-                    continue;
-                case RecoveryAction.Exhausted:
-                    RunStateStore.Record(_run, RunStatus.Failed, e.Message, ExitCodes.Exhausted);
-                    Console.Error.WriteLine(e.Message);
-                    return ExitCodes.Exhausted;
-                default: // recovery disabled: report, do not restart
-                    RunStateStore.Record(_run, RunStatus.Failed, e.Message, code);
-                    Console.Error.WriteLine(e.Message);
-                    return code;
-            }
+            if (SuperviseVerb.AfterDeath(_run, decision, e, code) is int end) return end;
+            var target = SelectTarget(RollbackTarget.LastGood);
+            checkpoint = target?.Path;
+            if (target is not null) _sup.Controller.OnRollbackCompleted(target.Step);
+            SaveState();
+            WriteKnobs();
         }
     }
 

@@ -93,27 +93,32 @@ public static class SuperviseVerb
                 var e = ToEvent(decision, run, death);
                 AppendEvent(run, e, echo: !detached);
                 alerts.OnEvent(e);
-                switch (decision.Action)
-                {
-                    case RecoveryAction.Restart:
-                        RunStateStore.Record(run, RunStatus.Recovering, e.Message, null);
-                        restarted = true;
-                        continue;
-                    case RecoveryAction.Exhausted:
-                        RunStateStore.Record(run, RunStatus.Failed, e.Message, ExitCodes.Exhausted);
-                        Console.Error.WriteLine(e.Message);
-                        return ExitCodes.Exhausted;
-                    default: // recovery disabled: report, do not restart
-                        RunStateStore.Record(run, RunStatus.Failed, e.Message, code);
-                        Console.Error.WriteLine(e.Message);
-                        return code;
-                }
+                if (AfterDeath(run, decision, e, code) is int end) return end;
+                restarted = true;
             }
         }
         finally
         {
             alerts.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    /// <summary>
+    /// Records what the controller decided after a death (engine or external command): null for Restart (the run is
+    /// Recovering; the caller restarts), else the final exit code — Exhausted, or the death's own code when recovery is
+    /// disabled — with the run marked Failed.
+    /// </summary>
+    internal static int? AfterDeath(RunDirectory run, RecoveryDecision decision, TrainingEvent e, int code)
+    {
+        if (decision.Action == RecoveryAction.Restart)
+        {
+            RunStateStore.Record(run, RunStatus.Recovering, e.Message, null);
+            return null;
+        }
+        int end = decision.Action == RecoveryAction.Exhausted ? ExitCodes.Exhausted : code;
+        RunStateStore.Record(run, RunStatus.Failed, e.Message, end);
+        Console.Error.WriteLine(e.Message);
+        return end;
     }
 
     /// <summary>How one engine ended: exit code, pid, the tail of its stderr and where the whole of it is.</summary>
