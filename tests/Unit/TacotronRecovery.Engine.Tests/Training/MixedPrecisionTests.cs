@@ -17,25 +17,14 @@ namespace TacotronRecovery.Engine.Tests.Training;
 [Collection("torch")]
 public sealed class MixedPrecisionTests : IDisposable
 {
-    private readonly List<string> _dirs = new();
+    private readonly TrainerScope _trainers = new();
 
     public MixedPrecisionTests() => torch.set_num_threads(1);
 
-    public void Dispose()
-    {
-        foreach (var d in _dirs)
-            try { Directory.Delete(d, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _trainers.Dispose();
 
-    private (Trainer Trainer, MemorySink Sink, RunDirectory Run) Create(TacotronConfig config, string? dir = null)
-    {
-        dir ??= TrainerFixture.NewRunDir();
-        _dirs.Add(dir);
-        var run = new RunDirectory(dir).Create();
-        var sink = new MemorySink();
-        var examples = TrainerFixture.Examples();
-        return (new Trainer(config, run, CPU, examples, examples.Take(2).ToArray(), sink), sink, run);
-    }
+    private (Trainer Trainer, MemorySink Sink, RunDirectory Run) Create(TacotronConfig config, string? dir = null) =>
+        _trainers.Create(config, dir);
 
     private static TacotronConfig Config(MixedPrecisionMode mode, Func<TacotronConfig, TacotronConfig>? change = null) =>
         TrainerFixture.Config(c =>

@@ -13,7 +13,7 @@ namespace TacotronRecovery.Engine.Tests.Training;
 [Collection("torch")]
 public sealed class MmiTrainingTests : IDisposable
 {
-    private readonly List<string> _dirs = new();
+    private readonly TrainerScope _trainers = new();
 
     public MmiTrainingTests() => torch.set_num_threads(1);
 
@@ -23,15 +23,8 @@ public sealed class MmiTrainingTests : IDisposable
         return change is null ? config : change(config);
     }
 
-    private (Trainer Trainer, MemorySink Sink, RunDirectory Run) Create(TacotronConfig config, string? dir = null)
-    {
-        dir ??= TrainerFixture.NewRunDir();
-        _dirs.Add(dir);
-        var run = new RunDirectory(dir).Create();
-        var sink = new MemorySink();
-        var examples = TrainerFixture.Examples();
-        return (new Trainer(config, run, CPU, examples, examples.Take(2).ToArray(), sink), sink, run);
-    }
+    private (Trainer Trainer, MemorySink Sink, RunDirectory Run) Create(TacotronConfig config, string? dir = null) =>
+        _trainers.Create(config, dir);
 
     private static float[][] Snapshot(nn.Module m) => m.parameters().Select(p => p.detach().cpu().data<float>().ToArray()).ToArray();
 
@@ -178,8 +171,7 @@ public sealed class MmiTrainingTests : IDisposable
         var (t, _, run) = Create(Mmi());
         using (t) { t.Start(resume: false); t.Run(5, CancellationToken.None); }
         var source = run.CheckpointPath(5);
-        var dir = TrainerFixture.NewRunDir();
-        _dirs.Add(dir);
+        var dir = _trainers.Track(TrainerFixture.NewRunDir());
 
         // Export: the Tacotron 2 keys only, as without MMI.
         var exported = CheckpointExporter.Export(source, Path.Combine(dir, "nvidia.pt"));
@@ -217,8 +209,5 @@ public sealed class MmiTrainingTests : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var d in _dirs) try { Directory.Delete(d, true); } catch (IOException) { }
-    }
+    public void Dispose() => _trainers.Dispose();
 }

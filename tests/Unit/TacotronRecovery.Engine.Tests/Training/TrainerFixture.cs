@@ -22,6 +22,33 @@ internal sealed class MemorySink : IRunSink
     public IEnumerable<string> Codes => Events.Select(e => e.Code);
 }
 
+/// <summary>Trainers on <see cref="TrainerFixture"/>'s examples, each in a run folder that is deleted on Dispose.</summary>
+internal sealed class TrainerScope : IDisposable
+{
+    private readonly List<string> _dirs = new();
+
+    /// <summary>A trainer for <paramref name="config"/> in <paramref name="dir"/> (default: a new temporary run folder).</summary>
+    public (Trainer Trainer, MemorySink Sink, RunDirectory Run) Create(TacotronConfig config, string? dir = null)
+    {
+        var run = new RunDirectory(Track(dir ?? TrainerFixture.NewRunDir())).Create();
+        var sink = new MemorySink();
+        var examples = TrainerFixture.Examples();
+        return (new Trainer(config, run, TorchSharp.torch.CPU, examples, examples.Take(2).ToArray(), sink), sink, run);
+    }
+
+    /// <summary>Deletes <paramref name="dir"/> on Dispose; returns it.</summary>
+    public string Track(string dir)
+    {
+        _dirs.Add(dir);
+        return dir;
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _dirs) try { Directory.Delete(d, recursive: true); } catch (IOException) { }
+    }
+}
+
 /// <summary>A tiny model and synthetic data, so a whole training step takes milliseconds.</summary>
 internal static class TrainerFixture
 {

@@ -11,20 +11,13 @@ namespace TacotronRecovery.Engine.Tests.Training;
 [Collection("torch")]
 public sealed class TrainerTests : IDisposable
 {
-    private readonly List<string> _dirs = new();
+    private readonly TrainerScope _trainers = new();
 
     // A tiny model is fastest on one thread (and immune to spin-waiting on a shared machine).
     public TrainerTests() => torch.set_num_threads(1);
 
-    private (Trainer Trainer, MemorySink Sink, RunDirectory Run) Create(TacotronConfig config, string? dir = null)
-    {
-        dir ??= TrainerFixture.NewRunDir();
-        _dirs.Add(dir);
-        var run = new RunDirectory(dir).Create();
-        var sink = new MemorySink();
-        var examples = TrainerFixture.Examples();
-        return (new Trainer(config, run, CPU, examples, examples.Take(2).ToArray(), sink), sink, run);
-    }
+    private (Trainer Trainer, MemorySink Sink, RunDirectory Run) Create(TacotronConfig config, string? dir = null) =>
+        _trainers.Create(config, dir);
 
     private static float[][] Snapshot(Trainer t) => t.Model.parameters().Select(p => p.detach().cpu().data<float>().ToArray()).ToArray();
 
@@ -248,8 +241,5 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("not a TacotronRecovery checkpoint", Assert.Throws<CheckpointCorruptException>(() => CheckpointFile.Read(garbage)).Message);
     }
 
-    public void Dispose()
-    {
-        foreach (var d in _dirs) try { Directory.Delete(d, true); } catch (IOException) { }
-    }
+    public void Dispose() => _trainers.Dispose();
 }
