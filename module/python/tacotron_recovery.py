@@ -55,12 +55,8 @@ def _number(x):
 
 def _invariant(x):
     """A float as .NET's invariant ToString writes it in event evidence (NaN, Infinity, -Infinity)."""
-    x = float(x)
-    if math.isnan(x):
-        return 'NaN'
-    if math.isinf(x):
-        return 'Infinity' if x > 0 else '-Infinity'
-    return repr(x)
+    x = _number(x)
+    return x if isinstance(x, str) else repr(x)
 
 
 def _now():
