@@ -53,4 +53,9 @@ public sealed record StepMetrics
     public int BatchSize { get; init; }
     /// <summary>Wall time of the step, seconds.</summary>
     public double StepSeconds { get; init; }
+
+    /// <summary>True when the total loss and every loss component (MMI's when it was on) are finite; the gradient norm aside.</summary>
+    public bool LossesFinite() =>
+        double.IsFinite(Loss) && double.IsFinite(MelLoss) && double.IsFinite(MelPostnetLoss) && double.IsFinite(GateLoss)
+        && double.IsFinite(GuidedAttentionLoss) && (MmiLoss is not { } mmi || double.IsFinite(mmi));
 }

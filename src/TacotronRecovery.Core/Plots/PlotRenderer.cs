@@ -233,8 +233,7 @@ public static class PlotRenderer
         int last = 0;
         foreach (var m in s)
         {
-            bool bad = !double.IsFinite(m.Loss) || !double.IsFinite(m.MelLoss) || !double.IsFinite(m.MelPostnetLoss)
-                       || !double.IsFinite(m.GateLoss) || !double.IsFinite(m.GuidedAttentionLoss);
+            bool bad = !m.LossesFinite();
             if (from is not null && m.Step <= last) { Add(from.Value, last); from = null; }  // resumed from an earlier step
             if (bad) { from ??= m.Step; last = m.Step; }
             else if (from is not null) { Add(from.Value, last); from = null; }

@@ -101,8 +101,7 @@ public sealed class StageTracker
     {
         ArgumentNullException.ThrowIfNull(m);
         Touch(m.Time, m.Step);
-        bool finite = !m.Skipped && double.IsFinite(m.Loss) && double.IsFinite(m.MelLoss) && double.IsFinite(m.MelPostnetLoss)
-            && double.IsFinite(m.GateLoss) && double.IsFinite(m.GuidedAttentionLoss) && double.IsFinite(m.GradNorm);
+        bool finite = !m.Skipped && m.LossesFinite() && double.IsFinite(m.GradNorm);
         _finite.Enqueue(finite);
         while (_finite.Count > LossWindow) _finite.Dequeue();
         if (finite)

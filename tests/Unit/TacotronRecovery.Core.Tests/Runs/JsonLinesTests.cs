@@ -80,6 +80,17 @@ public class JsonLinesTests
         Assert.Equal(new FileInfo(f).Length, stats.Position);
     }
 
+    [Theory]
+    [InlineData(double.NaN, null, false)]
+    [InlineData(1.0, null, true)]        // no MMI: nothing to judge
+    [InlineData(1.0, 0.5, true)]
+    [InlineData(1.0, double.NaN, false)] // MMI's own component
+    public void LossesFinite_EveryComponentMmiIncluded(double gate, double? mmi, bool expected)
+    {
+        var m = new StepMetrics { Step = 1, Loss = 1, MelLoss = 1, MelPostnetLoss = 1, GateLoss = gate, MmiLoss = mmi, GradNorm = double.NaN };
+        Assert.Equal(expected, m.LossesFinite());
+    }
+
     [Fact]
     public void Writer_AnotherProcessAppendsBetweenRecords_BothKept()
     {
