@@ -15,7 +15,8 @@ public static class RunStopper
 
     /// <summary>
     /// Writes the stop request (in force until the run has stopped: the supervisor restarts no engine while it exists)
-    /// and waits up to <paramref name="timeout"/> for the run to stop.
+    /// and waits up to <paramref name="timeout"/> for the run to stop: until its locks are released and every process
+    /// that held one has exited (a supervisor releases its lock a moment before its process ends).
     /// </summary>
     /// <returns>The processes of the run still alive at the end (none when it stopped).</returns>
     public static RunProcesses RequestAndWait(RunDirectory run, TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -23,11 +24,18 @@ public static class RunStopper
         ArgumentNullException.ThrowIfNull(run);
         run.RequestStop();
         var deadline = DateTime.UtcNow + timeout;
-        var processes = RunProcesses.Find(run);
+        var supervisor = new LockHolderWatch();
+        var engine = new LockHolderWatch();
+        RunProcesses Look()
+        {
+            var found = RunProcesses.Find(run);
+            return new RunProcesses(supervisor.Live(found.Supervisor), engine.Live(found.Engine));
+        }
+        var processes = Look();
         while (DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested && (processes.AnyAlive || RunSummary.IsEngineRunning(run)))
         {
             Thread.Sleep(250);
-            processes = RunProcesses.Find(run);
+            processes = Look();
         }
         return processes;
     }
@@ -61,6 +69,25 @@ public static class RunStopper
         }
         run.ClearStopRequest();
         return new RunKill(true, who, $"Run '{run.Name}' did not stop within {waitedSeconds} s; killed {who}. {resume}");
+    }
+}
+
+/// <summary>
+/// One role's process (supervisor or engine) as seen by a wait: the process that held the role's lock still belongs
+/// to the run until it has exited, after it released the lock.
+/// </summary>
+internal sealed class LockHolderWatch
+{
+    private readonly Dictionary<int, DateTimeOffset?> _seen = new();
+
+    /// <summary>The role's live process: the lock's holder, else one that held it and has not exited.</summary>
+    public int? Live(int? holder)
+    {
+        if (holder is int h && !_seen.ContainsKey(h)) _seen[h] = ProcessProbe.StartTime(h);
+        if (holder is not null) return holder;
+        foreach (var (pid, started) in _seen)
+            if (ProcessProbe.IsAlive(pid, started)) return pid;
+        return null;
     }
 }
 
