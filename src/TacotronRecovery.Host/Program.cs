@@ -46,9 +46,11 @@ public static class Program
         try
         {
             // Before the first matrix product and convolution: MKL caches its kernel choice, and oneDNN's convolutions gave
-            // garbage gradients here (Runtime/OneDnn.cs). Not in the supervisor, which never loads libtorch.
+            // garbage gradients here (Runtime/OneDnn.cs); before the first tensor: the heap's thresholds (Runtime/NativeHeap.cs).
+            // Not in the supervisor, which never loads libtorch.
             if (args[0] != "supervise")
             {
+                NativeHeap.Tune();
                 MklDispatch.Enable();
                 OneDnn.Disable();
                 if (GcStress.StartIfRequested() is { } ms) Console.Error.WriteLine($"gc stress: a full collection every {ms} ms ({GcStress.Variable})");

@@ -5,14 +5,15 @@ namespace TacotronRecovery.Engine.Benchmarks;
 
 /// <summary>
 /// Where a benchmark ran: CPU model, logical cores, OS, libtorch version, the 1-minute load average and how MKL picks its
-/// kernels (<see cref="Runtime.MklDispatch.State"/>), and whether oneDNN convolutions are on (<see cref="Runtime.OneDnn.State"/>).
+/// kernels (<see cref="Runtime.MklDispatch.State"/>), whether oneDNN convolutions are on (<see cref="Runtime.OneDnn.State"/>), and the native heap's thresholds
+/// (<see cref="Runtime.NativeHeap.State"/>).
 /// </summary>
-public sealed record BenchmarkMachine(string Cpu, int LogicalCores, string Os, string LibTorch, double? LoadAverage, string MklDispatch, string OneDnn)
+public sealed record BenchmarkMachine(string Cpu, int LogicalCores, string Os, string LibTorch, double? LoadAverage, string MklDispatch, string OneDnn, string Heap)
 {
     /// <summary>Facts about this machine now (CPU model from /proc/cpuinfo on Linux; load average from /proc/loadavg).</summary>
     public static BenchmarkMachine Describe() =>
         new(CpuModel(), Environment.ProcessorCount, RuntimeInformation.OSDescription, TorchSharp.torch.__version__, LoadAverageNow(),
-            Runtime.MklDispatch.State, Runtime.OneDnn.State);
+            Runtime.MklDispatch.State, Runtime.OneDnn.State, Runtime.NativeHeap.State);
 
     /// <summary>The 1-minute load average, or null where /proc/loadavg does not exist.</summary>
     public static double? LoadAverageNow()

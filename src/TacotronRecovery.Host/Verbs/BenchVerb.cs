@@ -81,6 +81,7 @@ public static class BenchVerb
         Row("machine", $"{machine.Cpu}, {machine.LogicalCores} logical cores, libtorch {machine.LibTorch}");
         Row("MKL kernels", machine.MklDispatch);
         Row("oneDNN", machine.OneDnn);
+        Row("native heap", machine.Heap);
         Row("torch threads", result.Threads.ToString(inv));
         Row("load average (1 min)", $"{Load(machine.LoadAverage)} before, {Load(loadAfter)} after");
         Row("steps", $"{result.Warmup} warm-up + {result.StepSeconds.Count} timed");

@@ -56,4 +56,15 @@ public class TorchRuntimeTests
         var exact = x.to_type(TorchSharp.torch.ScalarType.Float64).mm(w.t().to_type(TorchSharp.torch.ScalarType.Float64));
         Assert.True(x.mm(w.t()).to_type(TorchSharp.torch.ScalarType.Float64).allclose(exact, rtol: 1e-4, atol: 1e-3));
     }
+
+    [Fact]
+    public void NativeHeap_Tune_SetsGlibcThresholdsOnceAndTensorsStillWork()
+    {
+        var state = NativeHeap.Tune();
+        Assert.Equal(state, NativeHeap.Tune());
+        if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable(NativeHeap.OptOutVariable) != "1" && File.Exists("/lib/x86_64-linux-gnu/libc.so.6"))
+            Assert.StartsWith("tuned (", state);
+        using var big = TorchSharp.torch.ones(new long[] { 4 << 20 }); // 16 MiB: below the new mmap threshold, from the heap
+        Assert.Equal(4 << 20, big.sum().item<float>());
+    }
 }
