@@ -8,8 +8,8 @@ public sealed record MatrixProductResult(string Product, string Weight, double M
 
 /// <summary>
 /// Throughput of the matrix products the small preset's decoder runs (bench --products): a per-step recurrent product
-/// [16 × 768]·[768 × 2048] and the all-steps one [2400 × 768]·[768 × 2048], each with the weight as a transposed view
-/// of the [2048, 768] parameter and as a contiguous [768, 2048] copy. Shows what MKL's kernel choice
+/// [16 × 768]·[768 × 2048] and the all-steps one [2400 × 768]·[768 × 2048] and a backward one [16 × 2048]·[2048 × 768], each with the weight as a transposed view
+/// of the parameter and as a contiguous copy. Shows what MKL's kernel choice
 /// (<see cref="Runtime.MklDispatch"/>; compare with TACOTRON_MKL_VENDOR_DISPATCH=1) and the layout are worth on a CPU.
 /// </summary>
 public static class MatrixProductBenchmark
@@ -19,18 +19,20 @@ public static class MatrixProductBenchmark
     {
         using var scope = NewDisposeScope();
         var g = new Generator(7);
-        var weight = randn(new long[] { 2048, 768 }, generator: g);
-        var contiguous = weight.t().contiguous();
-        var bias = randn(new long[] { 2048 }, generator: g);
         var results = new List<MatrixProductResult>();
-        foreach (var rows in new long[] { 16, 2400 })
+        // (rows, inner, outer): x [rows, inner]·W [inner, outer]: the small preset's per-step products of forward (outer 4H) and
+        // backward (inner 4H), the all-steps one, and the attention query.
+        foreach (var (rows, inner, outer) in new (long, long, long)[] { (16, 768, 2048), (2400, 768, 2048), (16, 2048, 768), (16, 512, 2048), (16, 2048, 512), (16, 512, 128) })
         {
-            var x = randn(new[] { rows, 768L }, generator: g);
+            var weight = randn(new[] { outer, inner }, generator: g);
+            var contiguous = weight.t().contiguous();
+            var bias = randn(new[] { outer }, generator: g);
+            var x = randn(new[] { rows, inner }, generator: g);
             var calls = rows == 16 ? 400 : 10;
             foreach (var (name, w) in new[] { ("transposed view", weight.t()), ("contiguous", contiguous) })
             {
                 var ms = Time(() => addmm(bias, x, w, 1, 1).Dispose(), calls);
-                results.Add(new MatrixProductResult($"[{rows} × 768]·[768 × 2048]", name, ms, 2.0 * rows * 768 * 2048 / (ms * 1e6)));
+                results.Add(new MatrixProductResult($"[{rows} × {inner}]·[{inner} × {outer}]", name, ms, 2.0 * rows * inner * outer / (ms * 1e6)));
             }
         }
 

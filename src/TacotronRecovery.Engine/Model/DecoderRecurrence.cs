@@ -62,19 +62,20 @@ internal static class LstmCell
 /// dropout on h_t (masks given). Its input projection and biases are in inputGates (one matrix product for all steps,
 /// outside). Forward keeps what backward needs; backward runs the steps in reverse by hand and forms W_hh's gradient in
 /// one matrix product. The products use contiguous copies of W_hh in both orientations, so that MKL sees no transposed
-/// operand (a per-step product ran 1.5× slower with a transposed weight, docs/benchmarks.md).
+/// operand (a per-step product ran 1.5× slower with a transposed weight, docs/benchmarks.md) — except the forward one on
+/// MKL's AVX2 branch, which is faster with the transposed view (<see cref="Runtime.MklDispatch.Avx2Branch"/>).
 /// </summary>
 internal sealed class LstmRecurrence
 {
     private readonly Tensor _weight; // W_hh [4H, H], contiguous
-    private readonly Tensor _weightT; // [H, 4H], contiguous
+    private readonly Tensor _weightT; // [H, 4H]: contiguous, or a view on MKL's AVX2 branch
     private readonly Tensor[]? _masks;
     private readonly List<(LstmCell.Saved Cell, Tensor HPrevious)> _saved = new();
 
     private LstmRecurrence(Tensor weightHh, Tensor[]? masks)
     {
         _weight = weightHh.detach().contiguous();
-        _weightT = _weight.t().contiguous();
+        _weightT = Runtime.MklDispatch.WideProductOperand(_weight);
         _masks = masks;
     }
 
@@ -167,7 +168,7 @@ internal sealed class AttentionRecurrence
     private readonly Tensor _memory; // [B, N, E]
     private readonly Tensor _processed; // [B, N, A]
     private readonly Tensor _recurrent; // W_rec [4H, E + H] contiguous
-    private readonly Tensor _recurrentT; // [E + H, 4H]
+    private readonly Tensor _recurrentT; // [E + H, 4H]: contiguous, or a view on MKL's AVX2 branch
     private readonly Tensor _query; // W_q [A, H]
     private readonly Tensor _queryT; // [H, A]
     private readonly Tensor _location; // [A, 2k]
@@ -186,7 +187,7 @@ internal sealed class AttentionRecurrence
         _memory = memory.detach();
         _processed = processed.detach();
         _recurrent = recurrent.detach().contiguous();
-        _recurrentT = _recurrent.t().contiguous();
+        _recurrentT = Runtime.MklDispatch.WideProductOperand(_recurrent);
         _query = query.detach().contiguous();
         _queryT = _query.t().contiguous();
         _location = location.detach().contiguous();

@@ -57,10 +57,26 @@ public class Tacotron2Tests
         Assert.Contains("n_frames_per_step (2)", e.Message);
     }
 
+    // views: the per-step 4H-wide weights as transposed views (MKL's AVX2 branch) or contiguous copies (AVX-512).
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Forward_FastPath_EqualsPlainStepByStepInOutputsAndGradients(int r)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    public void Forward_FastPath_EqualsPlainStepByStepInOutputsAndGradients(int r, bool views)
+    {
+        TacotronRecovery.Engine.Runtime.MklDispatch.WideProductViews = views;
+        try
+        {
+            FastEqualsPlain(r);
+        }
+        finally
+        {
+            TacotronRecovery.Engine.Runtime.MklDispatch.WideProductViews = null;
+        }
+    }
+
+    private static void FastEqualsPlain(int r)
     {
         using var scope = NewDisposeScope();
         random.manual_seed(3);
