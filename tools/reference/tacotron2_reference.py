@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import statistics
+import os
 import sys
 import time
 
@@ -326,6 +327,26 @@ def train_step(model, optimizer, batch, clip=None):
 
 # -------------------------------------------------------------------------------------------------------------- modes
 
+def loaded_blas():
+    """The BLAS library this process runs its matrix products with (Debian's torch uses whichever libblas.so.3 the
+    alternatives system points at: OpenBLAS is ~10x faster than the reference netlib BLAS)."""
+    try:
+        with open('/proc/self/maps') as f:
+            libs = {line.split()[-1] for line in f if '/' in line}
+    except OSError:
+        return 'unknown'
+    for lib in sorted(libs):
+        name = os.path.basename(lib)
+        if 'openblas' in lib:
+            return 'openblas' + ('-pthread' if 'pthread' in lib else '-openmp' if 'openmp' in lib else '')
+        if 'mkl' in name:
+            return 'mkl'
+    for lib in sorted(libs):
+        if os.path.basename(lib).startswith('libblas.so'):
+            return 'netlib (' + os.path.realpath(lib) + ')'
+    return 'unknown'
+
+
 def run_bench(a):
     model = Tacotron2(NVIDIA if a.preset == 'nvidia' else SMALL)
     optimizer = adam(model)
@@ -337,7 +358,7 @@ def run_bench(a):
         if step > 0:
             seconds.append(time.perf_counter() - start)
     params = sum(p.numel() for p in model.parameters())
-    print(f'reference preset={a.preset} params={params} threads={a.threads} torch={torch.__version__}')
+    print(f'reference preset={a.preset} params={params} threads={a.threads} torch={torch.__version__} blas={loaded_blas()}')
     print(f'median={statistics.median(seconds):.3f} min={min(seconds):.3f} max={max(seconds):.3f} s/step loss={loss:.4f}')
 
 
