@@ -103,12 +103,14 @@ public sealed class HealthAnalyzer
         }
         _lastLossNonFinite = lossBad;
         if (lossBad) _nonFiniteLoss.Hit(step);
-        bool gradBad = !lossBad && !double.IsFinite(m.GradNorm);
+        // An fp16 overflow the loss scaler handled is neither a non-finite gradient nor a skip to count (StepMetrics).
+        bool scalerSkip = m.LossScaleOverflow == true;
+        bool gradBad = !lossBad && !scalerSkip && !double.IsFinite(m.GradNorm);
         _lastGradNonFinite = gradBad;
         if (gradBad) _nonFiniteGrad.Hit(step);
 
         // Skipped steps within the skip window.
-        if (m.Skipped)
+        if (m.Skipped && !scalerSkip)
         {
             _skips.Enqueue(step);
             while (_skips.Count > 0 && _skips.Peek() <= step - _r.SkipWindowSteps) _skips.Dequeue();

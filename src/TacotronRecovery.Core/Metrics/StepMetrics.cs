@@ -45,6 +45,13 @@ public sealed record StepMetrics
     public double ClipThreshold { get; init; }
     /// <summary>True when no optimizer step was taken (non-finite loss or gradient).</summary>
     public bool Skipped { get; init; }
+    /// <summary>
+    /// True when fp16 gradients overflowed at this step and the loss scaler handled it (step skipped, scale lowered):
+    /// the scaler at work, not a NaN incident, so health checks neither count it as a non-finite gradient nor as a skip.
+    /// Null otherwise, including an overflow that persisted past <c>recovery.overflow_persist_steps</c> (the controller
+    /// counted it, and so do the health checks).
+    /// </summary>
+    public bool? LossScaleOverflow { get; init; }
     /// <summary>Safe-mode level (0 = normal).</summary>
     public int SafeModeLevel { get; init; }
     /// <summary>Normal, SafeMode, AttentionCritical or SafeMode+AttentionCritical.</summary>

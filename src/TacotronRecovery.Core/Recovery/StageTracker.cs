@@ -101,6 +101,7 @@ public sealed class StageTracker
     {
         ArgumentNullException.ThrowIfNull(m);
         Touch(m.Time, m.Step);
+        if (m.LossScaleOverflow == true) return []; // the fp16 scaler at work: neither healthy nor not (as in the trainer)
         bool finite = !m.Skipped && m.LossesFinite() && double.IsFinite(m.GradNorm);
         _finite.Enqueue(finite);
         while (_finite.Count > LossWindow) _finite.Dequeue();

@@ -337,7 +337,7 @@ public sealed class Trainer : IDisposable
             Run = _run.Name, Step = step, Time = DateTimeOffset.UtcNow, Epoch = _sampler.Epoch, LearningRate = lr,
             Loss = total, MelLoss = mel, MelPostnetLoss = post, GateLoss = gate, GuidedAttentionLoss = ga,
             GuidedAttentionWeight = gaWeight, MmiLoss = mmiLoss, MmiFactor = mmiLoss is null ? null : junction?.Factor,
-            GradNorm = gradNorm, ClipThreshold = knobs.ClipThreshold, Skipped = skip,
+            GradNorm = gradNorm, ClipThreshold = knobs.ClipThreshold, Skipped = skip, LossScaleOverflow = toleratedOverflow ? true : null,
             SafeModeLevel = _controller.SafeModeLevel, Mode = _controller.Mode, BatchSize = batch.Size,
             StepSeconds = sw.Elapsed.TotalSeconds,
         });

@@ -109,6 +109,21 @@ public class HealthAnalyzerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void Analyze_Fp16OverflowsTheScalerHandled_NotCountedAsNonFiniteGradientsOrSkips()
+    {
+        // fp16 starts with a large loss scale and halves it on each overflow: a run of scaler skips at the start is normal.
+        var steps = Healthy(1, 300);
+        for (int s = 1; s <= 12; s++) steps[s - 1] = steps[s - 1] with { GradNorm = double.PositiveInfinity, Skipped = true, LossScaleOverflow = true };
+        steps[199] = steps[199] with { GradNorm = double.NaN, Skipped = true }; // one that persisted: the controller counted it
+
+        var r = HealthAnalyzer.Analyze(steps);
+
+        var f = Single(r, HealthCodes.NonFiniteGradient);
+        Assert.Equal((200, 200, 1), (f.FirstStep, f.LastStep, f.Count));
+        Assert.DoesNotContain(r.Findings, x => x.Code == HealthCodes.FrequentSkips);
+    }
+
+    [Fact]
     public void Analyze_GradientExplosion_RatioAgainstRollingMedian()
     {
         var steps = Healthy(1, 400);

@@ -271,6 +271,25 @@ public sealed class MixedPrecisionTests : IDisposable
     }
 
     [Fact]
+    public void Trainer_Fp16Overflow_MarkedInTheStepLineAndNotANonFiniteGradientForHealthChecks()
+    {
+        var (t, sink, _) = Create(Config(MixedPrecisionMode.Fp16));
+        using (t)
+        {
+            t.Start(resume: false);
+            // A scale no fp16 gradient survives: the first steps overflow until the scaler has halved it enough.
+            t.Scaler!.Restore(System.Text.Json.Nodes.JsonNode.Parse("{\"scale\": 1e30}"));
+            t.Run(6, CancellationToken.None);
+        }
+        var overflowSteps = sink.Events.Where(e => e.Code == "LossScaleOverflow").Select(e => e.Step).ToList();
+        Assert.NotEmpty(overflowSteps);
+        Assert.Equal(overflowSteps, sink.Steps.Where(s => s.LossScaleOverflow == true).Select(s => s.Step));
+        Assert.All(sink.Steps.Where(s => s.LossScaleOverflow == true), s => Assert.True(s.Skipped));
+        var health = TacotronRecovery.Core.Health.HealthAnalyzer.Analyze(sink.Steps);
+        Assert.DoesNotContain(health.Findings, f => f.Code == TacotronRecovery.Core.Health.HealthCodes.NonFiniteGradient);
+    }
+
+    [Fact]
     public void Trainer_Fp16_FiniteLossesAndScalerStateResumesFromCheckpoint()
     {
         var dir = TrainerFixture.NewRunDir();
