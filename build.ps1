@@ -44,7 +44,7 @@
     package: pack the module already laid out at <Output>/module/TacotronRecovery instead of building it first.
 .PARAMETER Reference
     bench: run the repository's PyTorch reference (tools/reference/tacotron2_reference.py; needs python3 with torch,
-    Debian python3-torch) back to back and print the ratio.
+    Debian python3-torch; with libopenblas0-pthread for the protocol's OpenBLAS) back to back and print the ratio.
 .EXAMPLE
     dotnet pwsh build.ps1 test
 .EXAMPLE
@@ -73,7 +73,7 @@ param(
     # bench: off, bf16 or fp16 products.
     [ValidateSet('off', 'bf16', 'fp16')]
     [string] $MixedPrecision = 'off',
-    # bench: run the PyTorch reference back to back (needs Debian's python3-torch) and print the ratio.
+    # bench: run the PyTorch reference back to back (needs Debian's python3-torch, and libopenblas0-pthread for the protocol's BLAS) and print the ratio.
     [switch] $Reference,
     # killsoak: minutes of kill rounds.
     [double] $Minutes = 10,

@@ -14,14 +14,9 @@ public class RunStopperTests
         if (OperatingSystem.IsWindows()) return; // `sleep` as a stand-in supervisor
         using var dir = new TempDir();
         var run = new RunDirectory(dir.File("r")).Create();
-        using var supervisor = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        using var supervisor = StartSupervisor(run);
         try
         {
-            File.WriteAllText(run.SupervisorLockFile, JsonSerializer.Serialize(new RunLockInfo
-            {
-                Pid = supervisor.Id, ProcessStarted = new DateTimeOffset(supervisor.StartTime), Acquired = DateTimeOffset.UtcNow,
-                Host = Environment.MachineName,
-            }, RunJson.Options));
             var exit = Task.Run(async () =>
             {
                 await Task.Delay(600);
@@ -49,14 +44,9 @@ public class RunStopperTests
         if (OperatingSystem.IsWindows()) return;
         using var dir = new TempDir();
         var run = new RunDirectory(dir.File("r")).Create();
-        using var supervisor = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        using var supervisor = StartSupervisor(run);
         try
         {
-            File.WriteAllText(run.SupervisorLockFile, JsonSerializer.Serialize(new RunLockInfo
-            {
-                Pid = supervisor.Id, ProcessStarted = new DateTimeOffset(supervisor.StartTime), Acquired = DateTimeOffset.UtcNow,
-                Host = Environment.MachineName,
-            }, RunJson.Options));
             var release = Task.Run(async () => { await Task.Delay(300); File.Delete(run.SupervisorLockFile); });
 
             var left = RunStopper.RequestAndWait(run, TimeSpan.FromSeconds(1.5));
@@ -69,5 +59,17 @@ public class RunStopperTests
             supervisor.Kill();
             supervisor.WaitForExit();
         }
+    }
+
+    /// <summary>A `sleep` standing in for the run's supervisor, recorded in supervisor.lock as the real one would be.</summary>
+    private static Process StartSupervisor(RunDirectory run)
+    {
+        var supervisor = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        File.WriteAllText(run.SupervisorLockFile, JsonSerializer.Serialize(new RunLockInfo
+        {
+            Pid = supervisor.Id, ProcessStarted = new DateTimeOffset(supervisor.StartTime), Acquired = DateTimeOffset.UtcNow,
+            Host = Environment.MachineName,
+        }, RunJson.Options));
+        return supervisor;
     }
 }
