@@ -25,8 +25,8 @@ out.npz: encoder_outputs, mel_outputs, mel_outputs_postnet, gate_outputs, alignm
 import argparse
 import json
 import math
-import statistics
 import os
+import statistics
 import sys
 import time
 

@@ -7,10 +7,11 @@ namespace TacotronRecovery.Engine.Benchmarks;
 public sealed record MatrixProductResult(string Product, string Weight, double Milliseconds, double Gflops);
 
 /// <summary>
-/// Throughput of the matrix products the small preset's decoder runs (bench --products): a per-step recurrent product
-/// [16 × 768]·[768 × 2048] and the all-steps one [2400 × 768]·[768 × 2048] and a backward one [16 × 2048]·[2048 × 768], each with the weight as a transposed view
-/// of the parameter and as a contiguous copy. Shows what MKL's kernel choice
-/// (<see cref="Runtime.MklDispatch"/>; compare with TACOTRON_MKL_VENDOR_DISPATCH=1) and the layout are worth on a CPU.
+/// Throughput of the matrix products the small preset's decoder runs (bench --products): the per-step products of the
+/// two recurrences forward and backward, the attention query's, and the all-steps input projection
+/// [2400 × 768]·[768 × 2048], each with the weight as a transposed view of the parameter and as a contiguous copy.
+/// Shows what MKL's kernel choice (<see cref="Runtime.MklDispatch"/>; compare with TACOTRON_MKL_VENDOR_DISPATCH=1 or
+/// MKL_ENABLE_INSTRUCTIONS=AVX2) and the layout are worth on a CPU.
 /// </summary>
 public static class MatrixProductBenchmark
 {
