@@ -206,23 +206,12 @@ internal sealed class ExternalSupervisor
         psi.Environment[ExternalCommand.RunDirectoryVariable] = _run.Path;
         psi.WorkingDirectory = _o.WorkingDirectory;
 
-        var tail = new Queue<string>();
-        using var err = new StreamWriter(new FileStream(stderrLog, FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        using var outLog = new StreamWriter(new FileStream(Path.Combine(_run.LogsDir, RunFiles.EngineLog(n, "stdout")), FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        using var stderr = new StderrCapture(stderrLog, echo: !_detached);
+        using var outLog = SuperviseVerb.OpenLog(Path.Combine(_run.LogsDir, RunFiles.EngineLog(n, "stdout")));
         using var metrics = new JsonLinesCursor<StepMetrics>(_run.MetricsFile, Length(_run.MetricsFile));
         using var events = new JsonLinesCursor<TrainingEvent>(_run.EventsFile, Length(_run.EventsFile));
         using var child = new Process { StartInfo = psi };
-        child.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (tail)
-            {
-                err.WriteLine(e.Data);
-                tail.Enqueue(e.Data);
-                while (tail.Count > SuperviseVerb.StderrTailLines) tail.Dequeue();
-            }
-            if (!_detached) Console.Error.WriteLine(e.Data);
-        };
+        child.ErrorDataReceived += stderr.OnLine;
         child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (outLog) outLog.WriteLine(e.Data); };
         try
         {
@@ -231,9 +220,9 @@ internal sealed class ExternalSupervisor
         catch (System.ComponentModel.Win32Exception e)
         {
             // Not found or not executable: a death like any other (it escalates and exhausts), with the reason on stderr.
-            lock (tail) { tail.Enqueue($"{argv[0]}: {e.Message}"); err.WriteLine($"{argv[0]}: {e.Message}"); }
+            stderr.Add($"{argv[0]}: {e.Message}");
             Console.Error.WriteLine($"error: the command '{argv[0]}' could not be started: {e.Message}");
-            return new SuperviseVerb.EngineDeath(127, 0, tail.ToArray(), stderrLog);
+            return new SuperviseVerb.EngineDeath(127, 0, stderr.Tail(), stderrLog);
         }
         child.StandardInput.Close();
         child.BeginErrorReadLine();
@@ -293,7 +282,7 @@ internal sealed class ExternalSupervisor
         if (!child.WaitForExit(TimeSpan.FromSeconds(10))) Log("The command's output streams stayed open after it exited (a descendant outside its process group?); not waiting for them.");
         Pump(pending, metrics, events, final: true);
         SaveState();
-        lock (tail) return new SuperviseVerb.EngineDeath(child.ExitCode, leader, tail.ToArray(), stderrLog);
+        return new SuperviseVerb.EngineDeath(child.ExitCode, leader, stderr.Tail(), stderrLog);
     }
 
     /// <summary>Records read but not yet due: an event or attention file is taken once the step it belongs to has been (so a checkpoint is judged on the steps before it).</summary>

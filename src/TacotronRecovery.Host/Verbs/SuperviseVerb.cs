@@ -197,31 +197,22 @@ public static class SuperviseVerb
         psi.ArgumentList.Add("train");
         foreach (var a in args) psi.ArgumentList.Add(a);
 
-        var tail = new Queue<string>();
-        using var err = new StreamWriter(new FileStream(stderrLog, FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        using var outLog = detached
-            ? new StreamWriter(new FileStream(Path.Combine(run.LogsDir, RunFiles.EngineLog(n, "stdout")), FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true }
-            : null;
+        using var stderr = new StderrCapture(stderrLog, echo: !detached);
+        using var outLog = detached ? OpenLog(Path.Combine(run.LogsDir, RunFiles.EngineLog(n, "stdout"))) : null;
         using var child = new Process { StartInfo = psi };
-        child.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (tail)
-            {
-                err.WriteLine(e.Data);
-                tail.Enqueue(e.Data);
-                while (tail.Count > StderrTailLines) tail.Dequeue();
-            }
-            if (!detached) Console.Error.WriteLine(e.Data);
-        };
+        child.ErrorDataReceived += stderr.OnLine;
         if (outLog is not null) child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (outLog) outLog.WriteLine(e.Data); };
         if (!child.Start()) throw new InvalidOperationException("The engine process did not start.");
         child.BeginErrorReadLine();
         if (outLog is not null) child.BeginOutputReadLine();
         PruneLogs(run.LogsDir, n);
         child.WaitForExit(); // also waits until the redirected streams are drained
-        lock (tail) return new EngineDeath(child.ExitCode, child.Id, tail.ToArray(), stderrLog);
+        return new EngineDeath(child.ExitCode, child.Id, stderr.Tail(), stderrLog);
     }
+
+    /// <summary>A child's log file (logs/engine-&lt;n&gt;.*.log): created, flushed line by line, readable while written.</summary>
+    internal static StreamWriter OpenLog(string path) =>
+        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
 
     internal static int NextLogNumber(string dir) =>
         Directory.EnumerateFiles(dir, RunFiles.EngineLogPattern).Select(f => LogNumber(f) ?? 0).DefaultIfEmpty(0).Max() + 1;
@@ -262,4 +253,48 @@ public static class SuperviseVerb
         if (echo) EngineEnvelope.Write(Console.Out, EngineEnvelope.Event, e);
         File.AppendAllText(run.LogFile, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} [{e.Severity}] {e.Code}: {e.Message}{Environment.NewLine}");
     }
+}
+
+/// <summary>
+/// A child's stderr (our engine's or an external command's): every line to its log file and, in the foreground, on to
+/// our stderr; the last <see cref="SuperviseVerb.StderrTailLines"/> kept for the event that reports its death.
+/// </summary>
+internal sealed class StderrCapture : IDisposable
+{
+    private readonly StreamWriter _log;
+    private readonly Queue<string> _tail = new();
+    private readonly bool _echo;
+
+    public StderrCapture(string path, bool echo)
+    {
+        _log = SuperviseVerb.OpenLog(path);
+        _echo = echo;
+    }
+
+    /// <summary>The handler for <see cref="Process.ErrorDataReceived"/>.</summary>
+    public void OnLine(object? sender, DataReceivedEventArgs e)
+    {
+        if (e.Data is null) return;
+        Add(e.Data);
+        if (_echo) Console.Error.WriteLine(e.Data);
+    }
+
+    /// <summary>Records one line in the log and the tail.</summary>
+    public void Add(string line)
+    {
+        lock (_tail)
+        {
+            _log.WriteLine(line);
+            _tail.Enqueue(line);
+            while (_tail.Count > SuperviseVerb.StderrTailLines) _tail.Dequeue();
+        }
+    }
+
+    /// <summary>The last lines, oldest first.</summary>
+    public string[] Tail()
+    {
+        lock (_tail) return _tail.ToArray();
+    }
+
+    public void Dispose() => _log.Dispose();
 }
