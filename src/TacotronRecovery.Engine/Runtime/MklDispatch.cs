@@ -29,20 +29,10 @@ public static class MklDispatch
     public const string OptOutVariable = "TACOTRON_MKL_VENDOR_DISPATCH";
 
     private const string Symbol = "mkl_serv_intel_cpu_true";
-    private static readonly object Gate = new();
-    private static string? _state;
+    private static readonly ProcessSetting Setting = new(Apply);
 
     /// <summary>What <see cref="Enable"/> did: <c>features</c>, <c>intel</c> (nothing to do), <c>vendor (…)</c> with the reason it was left alone.</summary>
-    public static string State
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _state ?? "not checked";
-            }
-        }
-    }
+    public static string State => Setting.State;
 
     /// <summary>
     /// True when MKL runs its AVX2 branch (an AVX2-only CPU, or MKL_ENABLE_INSTRUCTIONS=AVX2). Its per-step products with
@@ -69,13 +59,7 @@ public static class MklDispatch
     internal static bool? WideProductViews { get; set; }
 
     /// <summary>Makes MKL dispatch by CPU features (see the type's remarks); idempotent, never throws. Returns <see cref="State"/>.</summary>
-    public static string Enable()
-    {
-        lock (Gate)
-        {
-            return _state ??= Apply();
-        }
-    }
+    public static string Enable() => Setting.Apply();
 
     private static unsafe string Apply()
     {

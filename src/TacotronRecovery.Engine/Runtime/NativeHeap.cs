@@ -22,23 +22,13 @@ public static class NativeHeap
 
     private const int MTrimThreshold = -1, MMmapThreshold = -3;
     private const int MmapThreshold = 32 << 20, TrimThreshold = 1 << 30;
-    private static readonly object Gate = new();
-    private static string? _state;
+    private static readonly ProcessSetting Setting = new(Apply);
 
     /// <summary>What <see cref="Tune"/> did: <c>tuned (…)</c>, or <c>default (…)</c> with the reason.</summary>
-    public static string State
-    {
-        get
-        {
-            lock (Gate) return _state ?? "not checked";
-        }
-    }
+    public static string State => Setting.State;
 
     /// <summary>Sets the thresholds once per process (see the type's remarks); never throws. Returns <see cref="State"/>.</summary>
-    public static string Tune()
-    {
-        lock (Gate) return _state ??= Apply();
-    }
+    public static string Tune() => Setting.Apply();
 
     private static unsafe string Apply()
     {

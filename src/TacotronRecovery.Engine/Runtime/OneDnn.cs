@@ -22,24 +22,14 @@ public static class OneDnn
     /// <summary>Set to 1 to leave oneDNN on.</summary>
     public const string KeepVariable = "TACOTRON_ONEDNN";
 
-    private static readonly object Gate = new();
-    private static string? _state;
+    private static readonly ProcessSetting Setting = new(Apply);
     private static nint _context, _set, _get;
 
     /// <summary>What <see cref="Disable"/> did ("off", "on (…)"); "not checked" before.</summary>
-    public static string State
-    {
-        get
-        {
-            lock (Gate) return _state ?? "not checked";
-        }
-    }
+    public static string State => Setting.State;
 
     /// <summary>Turns oneDNN off once per process (before the first convolution) and returns <see cref="State"/>.</summary>
-    public static string Disable()
-    {
-        lock (Gate) return _state ??= Apply();
-    }
+    public static string Disable() => Setting.Apply();
 
     /// <summary>
     /// oneDNN on until disposed, then back as it was, for bf16/fp16 matrix products on the CPU: libtorch runs them with
